@@ -1,0 +1,83 @@
+"""Parsed layer: each source file read into a frame by its source module's pure parser."""
+
+import dagster as dg
+import pandas as pd
+
+from assets.sources import SourceFile, geonames, registry
+from pipeline.snapshots import read_verified
+
+
+def read_file(file: SourceFile) -> bytes:
+    """The file's bytes, refused if they no longer match the recorded sha256."""
+    return read_verified(file.path, file.sha256)
+
+
+def _metadata(frame: pd.DataFrame, file: SourceFile | None) -> dict:
+    return {
+        "dagster/row_count": len(frame),
+        "snapshot_id": file.snapshot_id if file else "absent",
+        "preview": dg.MetadataValue.md(frame.head(5).to_markdown(index=False)),
+    }
+
+
+@dg.asset(group_name="parsed", kinds={"pandas"})
+def parsed_geonames__cities(
+    raw_geonames: dict[str, SourceFile | None],
+) -> dg.Output[pd.DataFrame]:
+    """The GeoNames gazetteer: one row per populated place (id, names, country, admin1,
+    coordinates, population). An input for resolving cities, not a published table."""
+    file = raw_geonames["cities"]
+    assert file is not None
+    frame = geonames.parse_file(read_file(file), file)
+    frame["snapshot_id"] = file.snapshot_id
+    return dg.Output(frame, metadata=_metadata(frame, file))
+
+
+@dg.asset(group_name="parsed", kinds={"pandas"})
+def parsed_geonames__countries(
+    raw_geonames: dict[str, SourceFile | None],
+) -> dg.Output[pd.DataFrame]:
+    """GeoNames countryInfo: one row per country (ISO2, ISO3, name, continent)."""
+    file = raw_geonames["countries"]
+    assert file is not None
+    frame = geonames.parse_file(read_file(file), file)
+    return dg.Output(frame, metadata=_metadata(frame, file))
+
+
+@dg.asset(group_name="parsed", kinds={"pandas"})
+def parsed_geonames__admin1(
+    raw_geonames: dict[str, SourceFile | None],
+) -> dg.Output[pd.DataFrame]:
+    """GeoNames admin1 codes: one row per first-level division ('US', 'CA' -> California).
+    Empty when no admin1 snapshot is stored (the bundled copy has none)."""
+    file = raw_geonames["admin1"]
+    if file is None:
+        frame = pd.DataFrame(
+            {c: pd.Series(dtype="str") for c in ("country_code", "admin1_code", "admin1_name")}
+        )
+    else:
+        frame = geonames.parse_file(read_file(file), file)
+    return dg.Output(frame, metadata=_metadata(frame, file))
+
+
+def registry_table_asset(table: str) -> dg.AssetsDefinition:
+    """parsed_registry__<table>: one registry CSV as strings, with each row's line number."""
+
+    @dg.asset(
+        name=f"parsed_registry__{table}",
+        group_name="parsed",
+        kinds={"pandas"},
+        description=f"The curated registry's {table}.csv: one row per line, as strings, "
+        "with source, snapshot_id and source_row ('file line N') for provenance.",
+    )
+    def _asset(raw_registry: dict[str, SourceFile]) -> dg.Output[pd.DataFrame]:
+        file = raw_registry[table]
+        frame = registry.parse_registry_table(read_file(file), table, file.file_name)
+        frame["source"] = registry.SOURCE.slug
+        frame["snapshot_id"] = file.snapshot_id
+        return dg.Output(frame, metadata=_metadata(frame, file))
+
+    return _asset
+
+
+parsed_registry_assets = [registry_table_asset(table) for table in registry.COLUMNS]

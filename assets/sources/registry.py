@@ -1,0 +1,188 @@
+"""The curated registry: hand-edited CSV files in ``raw/registry/`` (committed), one per table.
+
+Each row states a fact read in a public source and carries its citation. The files are the
+source itself, so their "snapshot" is the committed file, identified by its sha256.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from assets.sources import ParseError, SourceFile, SourceInfo
+
+SOURCE = SourceInfo(
+    slug="registry",
+    publisher="citydiplomacy project (curated from the cited public sources)",
+    licence="CC BY 4.0",
+    attribution="citydiplomacy curated registry; each row cites its own source",
+    homepage="raw/registry/",
+)
+
+# The exact header of each file; a renamed, missing or extra column stops the run.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "networks": (
+        "network_id",
+        "name",
+        "acronym",
+        "founded_year",
+        "hq_city_name",
+        "hq_country_code",
+        "website_url",
+        "focus",
+        "scope",
+        "scope_area",
+        "member_count_stated",
+        "member_count_as_of",
+        "wikidata_qid",
+        "source_urls",
+        "notes",
+    ),
+    "memberships": (
+        "network_id",
+        "city_name",
+        "country_code",
+        "admin1_code",
+        "role",
+        "joined_year",
+        "left_year",
+        "source_url",
+        "citation",
+        "as_of",
+    ),
+    "agreements": (
+        "city_a_name",
+        "city_a_country_code",
+        "city_a_admin1_code",
+        "city_b_name",
+        "city_b_country_code",
+        "city_b_admin1_code",
+        "kind",
+        "start_year",
+        "start_date",
+        "end_year",
+        "status",
+        "stated_text",
+        "source_url",
+        "citation",
+    ),
+    "commitments": (
+        "city_name",
+        "country_code",
+        "admin1_code",
+        "kind",
+        "target_year",
+        "baseline_year",
+        "reduction_pct",
+        "status",
+        "stated_text",
+        "source_url",
+        "citation",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class RegistryFile:
+    """One committed registry file, described like a snapshot."""
+
+    table: str
+    path: Path
+    sha256: str
+    bytes: int
+
+    @property
+    def file_name(self) -> str:
+        return self.path.name
+
+    @property
+    def snapshot_id(self) -> str:
+        return f"registry-{self.table}-{self.sha256[:12]}"
+
+
+def registry_files(folder: Path) -> dict[str, RegistryFile]:
+    """The registry's files by table; every table's file must be present."""
+    found = {}
+    for table in COLUMNS:
+        path = Path(folder) / f"{table}.csv"
+        if not path.is_file():
+            raise ParseError("registry", path.name, "file", f"missing from {folder}")
+        content = path.read_bytes()
+        found[table] = RegistryFile(
+            table=table,
+            path=path,
+            sha256=hashlib.sha256(content).hexdigest(),
+            bytes=len(content),
+        )
+    return found
+
+
+def parse_registry_table(content: bytes, table: str, file_name: str) -> pd.DataFrame:
+    """A registry CSV as strings, empty cells as null, plus `source_row` ('file line N').
+
+    Types and code lists are checked when the core table is built, so a bad row is rejected
+    with its line named rather than stopping the run; a wrong header stops it.
+    """
+    expected = COLUMNS[table]
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ParseError("registry", file_name, f"byte {error.start}", "not UTF-8") from error
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ParseError("registry", file_name, "line 1", "the file is empty") from None
+    if tuple(header) != expected:
+        unknown = [c for c in header if c not in expected]
+        missing = [c for c in expected if c not in header]
+        raise ParseError(
+            "registry",
+            file_name,
+            "line 1",
+            f"header differs from the {table} layout (unknown {unknown}, missing {missing})",
+        )
+    rows = []
+    try:
+        for fields in reader:
+            line = reader.line_num
+            if not any(field.strip() for field in fields):
+                continue
+            if len(fields) != len(expected):
+                raise ParseError(
+                    "registry",
+                    file_name,
+                    f"line {line}",
+                    f"expected {len(expected)} fields, found {len(fields)}",
+                )
+            record: dict[str, str | None] = {
+                name: (value.strip() or None) for name, value in zip(expected, fields, strict=True)
+            }
+            record["source_row"] = f"{file_name} line {line}"
+            rows.append(record)
+    except csv.Error as error:
+        raise ParseError("registry", file_name, f"line {reader.line_num}", str(error)) from error
+    columns = [*expected, "source_row"]
+    return pd.DataFrame(rows, columns=columns, dtype="object")
+
+
+def select_files(folder: Path) -> dict[str, SourceFile]:
+    """The committed registry files as the build's source files, by table."""
+    return {
+        table: SourceFile(
+            source=SOURCE.slug,
+            role=table,
+            snapshot_id=f.snapshot_id,
+            file_name=f.file_name,
+            path=str(f.path),
+            origin=f"raw/registry/{f.file_name} (curated, committed with the project)",
+            sha256=f.sha256,
+            bytes=f.bytes,
+        )
+        for table, f in registry_files(folder).items()
+    }

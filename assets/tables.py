@@ -1,0 +1,137 @@
+"""Core layer: the published tables, built from the parsed frames by assets.build.
+
+Each relationship table comes with a `<table>_rejected` output holding the rows it did not
+accept; `rejected_rows` gathers them for the release.
+"""
+
+import dagster as dg
+import pandas as pd
+
+from assets import build
+from assets.sources import SourceFile, geonames, registry
+
+CORE = "core"
+
+
+def _table_metadata(frame: pd.DataFrame, rejected: pd.DataFrame | None = None) -> dict:
+    metadata: dict = {
+        "dagster/row_count": len(frame),
+        "preview": dg.MetadataValue.md(frame.head(10).to_markdown(index=False)),
+    }
+    if rejected is not None:
+        metadata["rejected_rows"] = len(rejected)
+        if not rejected.empty:
+            counts = rejected.groupby("rule").size().to_dict()
+            metadata["rejected_by_rule"] = dg.MetadataValue.json(
+                {str(k): int(v) for k, v in counts.items()}
+            )
+    return metadata
+
+
+def _outs(table: str, description: str) -> dict[str, dg.AssetOut]:
+    return {
+        table: dg.AssetOut(group_name=CORE, kinds={"pandas"}, description=description),
+        f"{table}_rejected": dg.AssetOut(
+            group_name=CORE,
+            kinds={"pandas"},
+            description=f"Registry rows the {table} table did not accept, with rule and reason.",
+        ),
+    }
+
+
+def _emit(table: str, built: build.Built, **extra: object):  # type: ignore[no-untyped-def]
+    yield dg.Output(
+        built.table,
+        output_name=table,
+        metadata={**_table_metadata(built.table, built.rejected), **extra},
+    )
+    yield dg.Output(
+        built.rejected,
+        output_name=f"{table}_rejected",
+        metadata={"dagster/row_count": len(built.rejected)},
+    )
+
+
+@dg.multi_asset(
+    outs=_outs("networks", "One row per city network (registry), with its headquarters city."),
+)
+def networks(parsed_registry__networks: pd.DataFrame, parsed_geonames__cities: pd.DataFrame):  # type: ignore[no-untyped-def]
+    built, unresolved_hq = build.build_networks(parsed_registry__networks, parsed_geonames__cities)
+    yield from _emit("networks", built, unresolved_hq=unresolved_hq)
+
+
+@dg.multi_asset(
+    outs=_outs("memberships", "One row per city-network membership, with provenance."),
+)
+def memberships(  # type: ignore[no-untyped-def]
+    parsed_registry__memberships: pd.DataFrame,
+    parsed_geonames__cities: pd.DataFrame,
+    networks: pd.DataFrame,
+):
+    built = build.build_memberships(parsed_registry__memberships, parsed_geonames__cities, networks)
+    yield from _emit("memberships", built)
+
+
+@dg.multi_asset(
+    outs=_outs("agreements", "One row per unordered city pair and kind of agreement."),
+)
+def agreements(parsed_registry__agreements: pd.DataFrame, parsed_geonames__cities: pd.DataFrame):  # type: ignore[no-untyped-def]
+    built = build.build_agreements(parsed_registry__agreements, parsed_geonames__cities)
+    yield from _emit("agreements", built)
+
+
+@dg.multi_asset(
+    outs=_outs("commitments", "One row per commitment a city has stated, with provenance."),
+)
+def commitments(parsed_registry__commitments: pd.DataFrame, parsed_geonames__cities: pd.DataFrame):  # type: ignore[no-untyped-def]
+    built = build.build_commitments(parsed_registry__commitments, parsed_geonames__cities)
+    yield from _emit("commitments", built)
+
+
+@dg.asset(group_name=CORE, kinds={"pandas"})
+def cities(
+    parsed_geonames__cities: pd.DataFrame,
+    parsed_geonames__admin1: pd.DataFrame,
+    networks: pd.DataFrame,
+    memberships: pd.DataFrame,
+    agreements: pd.DataFrame,
+    commitments: pd.DataFrame,
+) -> dg.Output[pd.DataFrame]:
+    """One row per city that takes part in a membership, agreement or commitment, or hosts
+    a network; identity, names and coordinates from the GeoNames gazetteer."""
+    frame = build.build_cities(
+        parsed_geonames__cities,
+        parsed_geonames__admin1,
+        networks["hq_city_id"],
+        memberships["city_id"],
+        agreements["city_a_id"],
+        agreements["city_b_id"],
+        commitments["city_id"],
+    )
+    return dg.Output(frame, metadata=_table_metadata(frame))
+
+
+@dg.asset(group_name=CORE, kinds={"pandas"})
+def sources(
+    raw_geonames: dict[str, SourceFile | None], raw_registry: dict[str, SourceFile]
+) -> dg.Output[pd.DataFrame]:
+    """One row per source file the build read: publisher, origin, licence, attribution,
+    snapshot id and sha256. Every row of every table traces here by snapshot_id."""
+    files = [f for f in [*raw_geonames.values(), *raw_registry.values()] if f is not None]
+    frame = build.build_sources(files, [geonames.SOURCE, registry.SOURCE])
+    return dg.Output(frame, metadata=_table_metadata(frame))
+
+
+@dg.asset(group_name=CORE, kinds={"pandas"})
+def rejected_rows(
+    networks_rejected: pd.DataFrame,
+    memberships_rejected: pd.DataFrame,
+    agreements_rejected: pd.DataFrame,
+    commitments_rejected: pd.DataFrame,
+) -> dg.Output[pd.DataFrame]:
+    """One row per input row a table did not accept and the rule it broke, with the whole
+    input row as JSON: rejected, counted and kept, never silently dropped."""
+    frame = build.concat_rejects(
+        [networks_rejected, memberships_rejected, agreements_rejected, commitments_rejected]
+    )
+    return dg.Output(frame, metadata=_table_metadata(frame))

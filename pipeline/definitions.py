@@ -1,0 +1,45 @@
+"""The project's one Dagster code location (loaded by workspace.yaml)."""
+
+import dagster as dg
+
+from assets import checks, parsed, raw, release, tables
+from pipeline import paths
+from pipeline.jobs import refresh_job, release_job
+from pipeline.resources import HttpResource, SnapshotStoreResource, WarehouseResource
+from pipeline.schedules import weekly_refresh
+
+
+def build_definitions(data_root: str | None = None) -> dg.Definitions:
+    """Definitions over a data folder (raw/, warehouse/); the project folder by default."""
+    root = paths.data_root() if data_root is None else paths.Path(data_root)
+    return dg.Definitions(
+        assets=[
+            raw.raw_geonames,
+            raw.raw_registry,
+            parsed.parsed_geonames__cities,
+            parsed.parsed_geonames__countries,
+            parsed.parsed_geonames__admin1,
+            *parsed.parsed_registry_assets,
+            tables.networks,
+            tables.memberships,
+            tables.agreements,
+            tables.commitments,
+            tables.cities,
+            tables.sources,
+            tables.rejected_rows,
+            release.release,
+        ],
+        asset_checks=[*checks.schema_checks, *checks.relation_checks],
+        jobs=[release_job, refresh_job],
+        schedules=[weekly_refresh],
+        resources={
+            "snapshots": SnapshotStoreResource(root=str(root / "raw")),
+            "warehouse": WarehouseResource(
+                root=str(root / "warehouse" / "releases"), project_root=str(paths.PROJECT_ROOT)
+            ),
+            "http": HttpResource(),
+        },
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,92 @@
+"""The HTTP client every fetching source uses: one requests session with bounded retries,
+timeouts, a descriptive User-Agent and a size cap. Imports no Dagster."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from importlib.metadata import PackageNotFoundError, version
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+
+def user_agent() -> str:
+    """Name, version and the operator's contact, as Wikimedia and GeoNames ask of clients.
+
+    The contact is the operator's own (CITYDIP_CONTACT: a URL or e-mail address); the
+    project does not make one up.
+    """
+    try:
+        release = version("citydiplomacy")
+    except PackageNotFoundError:
+        release = "unknown"
+    contact = os.environ.get("CITYDIP_CONTACT", "").strip() or "no contact configured"
+    return f"citydiplomacy-pipeline/{release} (open-data research pipeline; {contact})"
+
+
+class FetchError(Exception):
+    """A source could not be fetched; the message names the source and the URL."""
+
+
+def build_session(
+    agent: str | None = None, retries: int = 3, backoff: float = 2.0
+) -> requests.Session:
+    """A session that retries idempotent GETs on connection errors and 429/5xx, honouring
+    Retry-After (capped by urllib3's backoff_max) between attempts."""
+    retry = Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=backoff,
+        backoff_max=120,
+        status_forcelist=(429, 500, 502, 503, 504),
+        allowed_methods=frozenset({"GET", "HEAD"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.headers["User-Agent"] = agent or user_agent()
+    return session
+
+
+def fetch_chunks(
+    session: requests.Session,
+    source: str,
+    url: str,
+    timeout: tuple[float, float] = (10.0, 70.0),
+    max_bytes: int = 512 << 20,
+) -> Iterator[bytes]:
+    """Stream a URL's body; raise FetchError naming source and URL on any failure.
+
+    The body is yielded in chunks so the snapshot store can hash and write it without
+    holding it whole; a body past max_bytes or short of its Content-Length fails.
+    """
+    try:
+        response = session.get(url, timeout=timeout, stream=True)
+    except requests.RequestException as error:
+        raise FetchError(f"{source}: GET {url} failed: {error}") from error
+    with response:
+        if response.status_code != 200:
+            raise FetchError(f"{source}: GET {url} answered HTTP {response.status_code}")
+        expected = response.headers.get("Content-Length")
+        received = 0
+        try:
+            for chunk in response.iter_content(chunk_size=1 << 20):
+                received += len(chunk)
+                if received > max_bytes:
+                    raise FetchError(f"{source}: GET {url} is larger than {max_bytes} bytes")
+                yield chunk
+        except requests.RequestException as error:
+            raise FetchError(f"{source}: GET {url} broke off: {error}") from error
+        # With Content-Encoding, Content-Length counts compressed bytes, not what we read.
+        compressed = "Content-Encoding" in response.headers
+        if expected is not None and not compressed and received != int(expected):
+            raise FetchError(
+                f"{source}: GET {url} sent {received} of {expected} bytes (Content-Length)"
+            )

@@ -1,0 +1,242 @@
+"""Publishing releases: ``warehouse/releases/<version>/`` with the DuckDB file, Parquet files
+and manifest.json, assembled in a temporary folder and renamed into place; ``latest`` moves
+only after that. A published release is never modified. Imports no Dagster.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+DUCKDB_FILE = "citydiplomacy.duckdb"
+MANIFEST_FILE = "manifest.json"
+LATEST = "latest"
+TABLES = (
+    "cities",
+    "networks",
+    "memberships",
+    "agreements",
+    "commitments",
+    "sources",
+    "rejected_rows",
+)
+_VERSION = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})(?:\.(\d+))?$")
+
+
+class ReleaseError(Exception):
+    """A release was refused; the previous release stays `latest`."""
+
+
+class ReleaseLockedError(ReleaseError):
+    """Another release is being written into the same warehouse."""
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    path: Path
+    manifest: dict[str, Any]
+
+
+def version_key(version: str) -> tuple[int, int, int, int]:
+    match = _VERSION.match(version)
+    if not match:
+        raise ValueError(f"not a release version: {version!r}")
+    year, month, day, n = match.groups()
+    return int(year), int(month), int(day), int(n or 0)
+
+
+def next_version(existing: Iterable[str], today: date) -> str:
+    """'2026.11.22' for the day's first release, then '2026.11.22.1', '2026.11.22.2', ..."""
+    base = today.strftime("%Y.%m.%d")
+    taken = [version_key(v)[3] for v in existing if v == base or v.startswith(base + ".")]
+    if not taken:
+        return base
+    return f"{base}.{max(taken) + 1}"
+
+
+def list_releases(root: Path) -> list[Release]:
+    """Published releases, oldest first (folders with a manifest and a version name)."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    found = []
+    for folder in root.iterdir():
+        manifest = folder / MANIFEST_FILE
+        if folder.is_symlink() or not _VERSION.match(folder.name) or not manifest.is_file():
+            continue
+        found.append(Release(folder.name, folder, json.loads(manifest.read_text())))
+    return sorted(found, key=lambda r: version_key(r.version))
+
+
+def latest_release(root: Path) -> Release | None:
+    link = Path(root) / LATEST
+    if not link.is_symlink():
+        return None
+    target = link.resolve()
+    manifest = target / MANIFEST_FILE
+    if not manifest.is_file():
+        return None
+    return Release(target.name, target, json.loads(manifest.read_text()))
+
+
+@contextmanager
+def release_lock(root: Path) -> Iterator[None]:
+    """One release at a time per warehouse: a second one is refused, not queued."""
+    Path(root).mkdir(parents=True, exist_ok=True)
+    with open(Path(root) / ".lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ReleaseLockedError(
+                f"another release is being written into {root}; try again when it has finished"
+            ) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def git_commit(project_root: Path) -> tuple[str | None, bool | None]:
+    """(commit, has uncommitted changes) of the project, or (None, None) outside git."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=project_root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=project_root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None, None
+    return commit, bool(status.strip())
+
+
+def check_sources_kept(previous: Release | None, sources: pd.DataFrame) -> None:
+    """Refuse a release that would silently drop a source the previous release had."""
+    if previous is None:
+        return
+    before = {s["source"] for s in previous.manifest.get("sources", [])}
+    missing = sorted(before - set(sources["source"]))
+    if missing:
+        raise ReleaseError(
+            f"release {previous.version} had source(s) {missing} that this build lacks; "
+            "a source that cannot be refreshed must keep its last snapshot"
+        )
+
+
+def publish_release(
+    root: Path,
+    tables: Mapping[str, pd.DataFrame],
+    schema_version: str,
+    project_root: Path,
+    extra: Mapping[str, Any] | None = None,
+    today: date | None = None,
+) -> Release:
+    """Write a new release and point `latest` at it; on any error nothing is published."""
+    root = Path(root)
+    if set(tables) != set(TABLES):
+        raise ReleaseError(f"a release needs exactly the tables {TABLES}, got {sorted(tables)}")
+    with release_lock(root):
+        previous = latest_release(root)
+        check_sources_kept(previous, tables["sources"])
+        version = next_version((r.version for r in list_releases(root)), today or date.today())
+        tmp = root / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir(parents=True)
+        try:
+            write_duckdb(tmp / DUCKDB_FILE, tables)
+            write_parquet(tmp / DUCKDB_FILE, tmp / "parquet")
+            commit, dirty = git_commit(project_root)
+            manifest = {
+                "version": version,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "git_commit": commit,
+                "git_dirty": dirty,
+                "schema_version": schema_version,
+                "previous_version": previous.version if previous else None,
+                "tables": {name: {"rows": len(tables[name])} for name in TABLES},
+                "sources": sources_manifest(tables["sources"]),
+                **(extra or {}),
+                "files": file_hashes(tmp),
+            }
+            (tmp / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+            _fsync_tree(tmp)
+            final = root / version
+            os.rename(tmp, final)
+            point_latest(root, version)
+            return Release(version, final, manifest)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_duckdb(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
+    with duckdb.connect(str(path)) as con:
+        for name in TABLES:
+            con.register("frame", tables[name])
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
+            con.unregister("frame")
+        con.execute("CHECKPOINT")
+
+
+def write_parquet(database: Path, folder: Path) -> None:
+    """One zstd Parquet file per table, written by DuckDB from the release's own file."""
+    folder.mkdir()
+    with duckdb.connect(str(database), read_only=True) as con:
+        for name in TABLES:
+            target = str(folder / f"{name}.parquet").replace("'", "''")
+            con.execute(f"COPY \"{name}\" TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+
+
+def file_hashes(folder: Path) -> list[dict[str, Any]]:
+    entries = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        entries.append(
+            {
+                "path": path.relative_to(folder).as_posix(),
+                "bytes": path.stat().st_size,
+                "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            }
+        )
+    return entries
+
+
+def sources_manifest(sources: pd.DataFrame) -> list[dict[str, Any]]:
+    records = sources.astype(object).where(sources.notna(), None).to_dict("records")
+    return [{str(k): v for k, v in r.items()} for r in records]
+
+
+def point_latest(root: Path, version: str) -> None:
+    """Swap the `latest` symlink in one rename, so readers see the old or the new release."""
+    tmp_link = root / f".latest-{uuid.uuid4().hex[:8]}"
+    os.symlink(version, tmp_link)
+    os.replace(tmp_link, root / LATEST)
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())

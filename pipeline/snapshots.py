@@ -1,0 +1,198 @@
+"""The write-once snapshot store for fetched and imported source files.
+
+Layout: ``raw/<source>/<snapshot-id>/<file-name>`` beside a ``manifest.json``. A snapshot is
+assembled in a hidden temporary folder and renamed into place, so a half-written file is
+never visible under a snapshot's name; an existing snapshot is never modified. Imports no
+Dagster, so the light CLI commands stay fast.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+MANIFEST = "manifest.json"
+CHUNK = 1 << 20
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_SOURCE_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+class SnapshotError(Exception):
+    """A snapshot cannot be stored or read as asked."""
+
+
+class SnapshotCorruptError(SnapshotError):
+    """A stored file no longer matches the sha256 its manifest recorded."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """What manifest.json records about one stored file."""
+
+    source: str
+    snapshot_id: str
+    file_name: str
+    origin: str
+    retrieved_at: str
+    sha256: str
+    bytes: int
+    licence: str
+    folder: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.folder) / self.file_name
+
+    def manifest(self) -> dict[str, object]:
+        record = asdict(self)
+        del record["folder"]
+        return record
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def snapshot_id_for(retrieved_at: datetime, sha256: str) -> str:
+    """Ids sort by time and name their content: '20251119T101500Z-3f2a9c1d0b7e'."""
+    return f"{retrieved_at.strftime('%Y%m%dT%H%M%SZ')}-{sha256[:12]}"
+
+
+class SnapshotStore:
+    """raw/<source>/<snapshot-id>/ folders, each holding one file and its manifest."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def store(
+        self,
+        source: str,
+        file_name: str,
+        chunks: Iterable[bytes],
+        origin: str,
+        licence: str,
+        retrieved_at: datetime | None = None,
+    ) -> tuple[Snapshot, bool]:
+        """Store bytes as a new snapshot; return (snapshot, created).
+
+        Identical bytes to the newest snapshot of the same source and file name create
+        nothing: the existing snapshot is returned with created=False. Comparing with the
+        newest (not any) snapshot keeps 'latest' right when a source reverts to old content.
+        """
+        if not _SOURCE_SLUG.match(source):
+            raise SnapshotError(f"invalid source slug {source!r}")
+        if not _SAFE_NAME.match(file_name) or file_name == MANIFEST:
+            raise SnapshotError(f"{source}: invalid snapshot file name {file_name!r}")
+        retrieved_at = retrieved_at or utc_now()
+        source_dir = self.root / source
+        source_dir.mkdir(parents=True, exist_ok=True)
+        tmp = source_dir / f".tmp-{uuid.uuid4().hex}"
+        tmp.mkdir()
+        try:
+            digest = hashlib.sha256()
+            size = 0
+            with open(tmp / file_name, "wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha256 = digest.hexdigest()
+            newest = self.latest(source, file_name)
+            if newest is not None and newest.sha256 == sha256:
+                return newest, False
+            snapshot_id = snapshot_id_for(retrieved_at, sha256)
+            final = source_dir / snapshot_id
+            snapshot = Snapshot(
+                source=source,
+                snapshot_id=snapshot_id,
+                file_name=file_name,
+                origin=origin,
+                retrieved_at=retrieved_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                sha256=sha256,
+                bytes=size,
+                licence=licence,
+                folder=str(final),
+            )
+            (tmp / MANIFEST).write_text(json.dumps(snapshot.manifest(), indent=2) + "\n")
+            os.chmod(tmp / file_name, 0o444)
+            os.chmod(tmp / MANIFEST, 0o444)
+            if final.exists():
+                raise SnapshotError(f"{source}: snapshot {snapshot_id} exists already")
+            os.rename(tmp, final)
+            return snapshot, True
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
+
+    def store_file(
+        self, source: str, path: Path, licence: str, file_name: str | None = None
+    ) -> tuple[Snapshot, bool]:
+        """Store a file a user downloaded by hand; its origin is the imported file's name."""
+        path = Path(path)
+        if not path.is_file():
+            raise SnapshotError(f"{source}: no such file to import: {path}")
+        return self.store(
+            source,
+            file_name or path.name,
+            _read_chunks(path),
+            origin=f"imported file {path.name}",
+            licence=licence,
+        )
+
+    def snapshots(self, source: str) -> list[Snapshot]:
+        """Every stored snapshot of a source, oldest first; temporary folders are ignored."""
+        source_dir = self.root / source
+        if not source_dir.is_dir():
+            return []
+        found = []
+        for folder in sorted(source_dir.iterdir()):
+            manifest = folder / MANIFEST
+            if folder.name.startswith(".") or not manifest.is_file():
+                continue
+            found.append(_load_manifest(manifest))
+        return sorted(found, key=lambda s: (s.retrieved_at, s.snapshot_id))
+
+    def latest(self, source: str, file_name: str | None = None) -> Snapshot | None:
+        """The newest snapshot of a source (of one file name, if given)."""
+        matching = [s for s in self.snapshots(source) if file_name in (None, s.file_name)]
+        return matching[-1] if matching else None
+
+    def read(self, snapshot: Snapshot) -> bytes:
+        """The snapshot's bytes, verified against the sha256 its manifest recorded."""
+        return read_verified(snapshot.path, snapshot.sha256)
+
+
+def read_verified(path: Path, sha256: str) -> bytes:
+    """A file's bytes, or SnapshotCorruptError naming it if they changed since recorded."""
+    content = Path(path).read_bytes()
+    actual = hashlib.sha256(content).hexdigest()
+    if actual != sha256:
+        raise SnapshotCorruptError(
+            f"{path}: sha256 is {actual} but {sha256} was recorded; "
+            "the stored file was changed or damaged"
+        )
+    return content
+
+
+def _read_chunks(path: Path) -> Iterator[bytes]:
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK):
+            yield chunk
+
+
+def _load_manifest(path: Path) -> Snapshot:
+    try:
+        record = json.loads(path.read_text())
+        return Snapshot(folder=str(path.parent), **record)
+    except (ValueError, TypeError) as error:
+        raise SnapshotError(f"{path}: unreadable snapshot manifest: {error}") from error

@@ -1,0 +1,44 @@
+"""Code lists and patterns shared by the table schemas."""
+
+CITY_ID_PATTERN = r"^gn:[1-9][0-9]*$"
+NETWORK_ID_PATTERN = r"^[a-z0-9][a-z0-9_]*$"
+COUNTRY_CODE_PATTERN = r"^[A-Z]{2}$"
+WIKIDATA_QID_PATTERN = r"^Q[1-9][0-9]*$"
+URL_PATTERN = r"^https?://\S+$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+# Years before the first twinnings (1920s) or far in the future are typos, not facts.
+MIN_YEAR = 1800
+MAX_YEAR = 2100
+
+SOURCES = ("geonames", "registry")
+
+NETWORK_FOCUS = (
+    "climate",
+    "culture",
+    "economy",
+    "environment",
+    "general",
+    "governance",
+    "health",
+    "heritage",
+    "peace",
+    "resilience",
+    "security",
+)
+NETWORK_SCOPE = ("global", "regional", "national")
+
+MEMBERSHIP_ROLES = ("member", "founding_member", "associate_member", "observer")
+
+AGREEMENT_KINDS = ("twinning", "sister_city", "friendship", "partnership", "cooperation_mou")
+AGREEMENT_STATUS = ("active", "ended", "suspended")
+
+COMMITMENT_KINDS = (
+    "net_zero",
+    "climate_neutral",
+    "carbon_neutral",
+    "emissions_reduction",
+    "renewable_energy",
+    "fossil_fuel_vehicle_ban",
+    "other",
+)
