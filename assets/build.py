@@ -142,7 +142,8 @@ def resolve_column(
     admin1: str,
 ) -> tuple[pd.Series, pd.Series]:
     """(city_id, reason) per row; city_id null where unresolved or ambiguous."""
-    city_ids, reasons = [], []
+    city_ids: list[str | None] = []
+    reasons: list[str | None] = []
     for row in rows.itertuples(index=False):
         values = row._asdict()
         city_name, country_code, admin1_code = values[name], values[country], values[admin1]

@@ -1,5 +1,7 @@
 """Parsed layer: each source file read into a frame by its source module's pure parser."""
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
@@ -9,7 +11,7 @@ from pipeline.snapshots import read_verified
 
 def read_file(file: SourceFile) -> bytes:
     """The file's bytes, refused if they no longer match the recorded sha256."""
-    return read_verified(file.path, file.sha256)
+    return read_verified(Path(file.path), file.sha256)
 
 
 def _metadata(frame: pd.DataFrame, file: SourceFile | None) -> dict:

@@ -1,5 +1,7 @@
 """Release layer: validate every table once more, then publish DuckDB + Parquet + manifest."""
 
+from pathlib import Path
+
 import dagster as dg
 import pandas as pd
 
@@ -39,7 +41,7 @@ def release(
         warehouse.releases_dir,
         tables,
         schema_version=SCHEMA_VERSION,
-        project_root=warehouse.project_root,
+        project_root=Path(warehouse.project_root),
         extra={"notes": notes, "dagster_run_id": context.run_id},
     )
     context.log.info(f"published release {published.version} at {published.path}")

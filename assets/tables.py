@@ -4,6 +4,9 @@ Each relationship table comes with a `<table>_rejected` output holding the rows 
 accept; `rejected_rows` gathers them for the release.
 """
 
+from collections.abc import Iterator
+from typing import Any
+
 import dagster as dg
 import pandas as pd
 
@@ -39,7 +42,7 @@ def _outs(table: str, description: str) -> dict[str, dg.AssetOut]:
     }
 
 
-def _emit(table: str, built: build.Built, **extra: object):  # type: ignore[no-untyped-def]
+def _emit(table: str, built: build.Built, **extra: Any) -> Iterator[dg.Output]:
     yield dg.Output(
         built.table,
         output_name=table,
@@ -55,7 +58,9 @@ def _emit(table: str, built: build.Built, **extra: object):  # type: ignore[no-u
 @dg.multi_asset(
     outs=_outs("networks", "One row per city network (registry), with its headquarters city."),
 )
-def networks(parsed_registry__networks: pd.DataFrame, parsed_geonames__cities: pd.DataFrame):  # type: ignore[no-untyped-def]
+def networks(
+    parsed_registry__networks: pd.DataFrame, parsed_geonames__cities: pd.DataFrame
+) -> Iterator[dg.Output]:
     built, unresolved_hq = build.build_networks(parsed_registry__networks, parsed_geonames__cities)
     yield from _emit("networks", built, unresolved_hq=unresolved_hq)
 
@@ -63,11 +68,11 @@ def networks(parsed_registry__networks: pd.DataFrame, parsed_geonames__cities: p
 @dg.multi_asset(
     outs=_outs("memberships", "One row per city-network membership, with provenance."),
 )
-def memberships(  # type: ignore[no-untyped-def]
+def memberships(
     parsed_registry__memberships: pd.DataFrame,
     parsed_geonames__cities: pd.DataFrame,
     networks: pd.DataFrame,
-):
+) -> Iterator[dg.Output]:
     built = build.build_memberships(parsed_registry__memberships, parsed_geonames__cities, networks)
     yield from _emit("memberships", built)
 
@@ -75,7 +80,9 @@ def memberships(  # type: ignore[no-untyped-def]
 @dg.multi_asset(
     outs=_outs("agreements", "One row per unordered city pair and kind of agreement."),
 )
-def agreements(parsed_registry__agreements: pd.DataFrame, parsed_geonames__cities: pd.DataFrame):  # type: ignore[no-untyped-def]
+def agreements(
+    parsed_registry__agreements: pd.DataFrame, parsed_geonames__cities: pd.DataFrame
+) -> Iterator[dg.Output]:
     built = build.build_agreements(parsed_registry__agreements, parsed_geonames__cities)
     yield from _emit("agreements", built)
 
@@ -83,7 +90,9 @@ def agreements(parsed_registry__agreements: pd.DataFrame, parsed_geonames__citie
 @dg.multi_asset(
     outs=_outs("commitments", "One row per commitment a city has stated, with provenance."),
 )
-def commitments(parsed_registry__commitments: pd.DataFrame, parsed_geonames__cities: pd.DataFrame):  # type: ignore[no-untyped-def]
+def commitments(
+    parsed_registry__commitments: pd.DataFrame, parsed_geonames__cities: pd.DataFrame
+) -> Iterator[dg.Output]:
     built = build.build_commitments(parsed_registry__commitments, parsed_geonames__cities)
     yield from _emit("commitments", built)
 

@@ -161,6 +161,20 @@ def _bundled(file_name: str, role: str) -> SourceFile:
     )
 
 
+def check_import(file_name: str, content: bytes) -> None:
+    """Refuse a hand-imported file whose name or layout is not a GeoNames dump file's."""
+    gazetteers = {n for g in GAZETTEERS for n in gazetteer_file_names(g)}
+    if file_name in gazetteers:
+        parse_cities(content, file_name)
+    elif file_name == COUNTRY_FILE:
+        parse_countries(content, file_name)
+    elif file_name == ADMIN1_FILE:
+        parse_admin1(content, file_name)
+    else:
+        known = ", ".join(sorted(gazetteers | {COUNTRY_FILE, ADMIN1_FILE}))
+        raise ValueError(f"geonames: {file_name!r} is not a GeoNames dump file ({known})")
+
+
 def parse_file(content: bytes, file: SourceFile) -> pd.DataFrame:
     """Parse whichever gazetteer file a build selected (dump or bundled JSON)."""
     if file.file_name.endswith(".json"):

@@ -1,0 +1,42 @@
+# The README's commands. Each installs what it needs from uv.lock on first use:
+# uv itself into .tools/ (pinned), then the project and its dev tools into .venv/.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+
+.PHONY: release refresh test lint dev install
+
+install: $(VENV)/.synced
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: uv.lock pyproject.toml | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@
+
+## Build and publish a release from the stored snapshots (no network needed).
+release: $(VENV)/.synced
+	$(VENV)/bin/citydip release
+
+## Fetch every live source, then build and publish a release.
+refresh: $(VENV)/.synced
+	$(VENV)/bin/citydip release --refresh
+
+## Lint, type-check and run the test suite (what CI runs).
+test: lint $(VENV)/.synced
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+## The Dagster UI and daemon (schedules fire while it runs): http://127.0.0.1:3000
+dev: $(VENV)/.synced
+	$(VENV)/bin/citydip dev

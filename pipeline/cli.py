@@ -1,0 +1,217 @@
+"""`citydip`: build releases, import downloaded files, list snapshots and releases.
+
+Only `release` imports Dagster (about 2 s of start-up); `import`, `sources` and `releases`
+stay light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+
+from pipeline import paths
+from pipeline.publish import latest_release, list_releases
+from pipeline.snapshots import SnapshotError, SnapshotStore
+
+FETCHED_SOURCES = ("geonames",)
+
+
+def source_module(slug: str) -> ModuleType:
+    """The module of a source that stores snapshots (fetched or imported)."""
+    if slug == "geonames":
+        from assets.sources import geonames
+
+        return geonames
+    if slug == "registry":
+        raise SystemExit(
+            "citydip: the registry is not imported: edit the CSV files in raw/registry/ "
+            "and commit them"
+        )
+    raise SystemExit(f"citydip: unknown source {slug!r}; sources: {', '.join(FETCHED_SOURCES)}")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Store a hand-downloaded file as a snapshot, after checking its parser accepts it."""
+    from assets.sources import ParseError
+
+    module = source_module(args.source)
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"citydip: no such file: {path}", file=sys.stderr)
+        return 2
+    try:
+        module.check_import(path.name, path.read_bytes())
+        snapshot, created = SnapshotStore(paths.raw_dir()).store_file(
+            args.source, path, licence=module.SOURCE.licence
+        )
+    except (ParseError, SnapshotError, ValueError) as error:
+        print(f"citydip: not imported: {error}", file=sys.stderr)
+        return 1
+    if created:
+        print(f"stored {path.name} as {args.source} snapshot {snapshot.snapshot_id}")
+    else:
+        print(f"unchanged: {path.name} equals {args.source} snapshot {snapshot.snapshot_id}")
+    print(f"  {snapshot.path}  sha256 {snapshot.sha256}  {snapshot.bytes} bytes")
+    return 0
+
+
+def cmd_sources(args: argparse.Namespace) -> int:
+    """Each source's newest snapshot per file, its age and its licence."""
+    from assets.sources import ParseError, geonames, registry
+
+    store = SnapshotStore(paths.raw_dir())
+    now = datetime.now(UTC)
+    print(f"{'source':<10} {'file':<24} {'snapshot':<40} {'age':>8}  licence")
+    for module in (geonames,):
+        snapshots = store.snapshots(module.SOURCE.slug)
+        names = sorted({s.file_name for s in snapshots})
+        if not names:
+            print(
+                f"{module.SOURCE.slug:<10} {'-':<24} {'none stored (bundled copy used)':<40} "
+                f"{'-':>8}  {module.SOURCE.licence}"
+            )
+        for name in names:
+            newest = store.latest(module.SOURCE.slug, name)
+            assert newest is not None
+            taken = datetime.fromisoformat(newest.retrieved_at.replace("Z", "+00:00"))
+            age = f"{(now - taken).days}d"
+            print(
+                f"{module.SOURCE.slug:<10} {name:<24} {newest.snapshot_id:<40} {age:>8}  "
+                f"{module.SOURCE.licence}"
+            )
+    try:
+        files = registry.registry_files(paths.raw_dir() / "registry")
+    except ParseError as error:
+        print(f"registry   {error}")
+        return 1
+    for file in files.values():
+        print(
+            f"{'registry':<10} {file.file_name:<24} {file.snapshot_id:<40} {'-':>8}  "
+            f"{registry.SOURCE.licence}"
+        )
+    return 0
+
+
+def cmd_releases(args: argparse.Namespace) -> int:
+    """Published releases with their row counts; the latest is marked."""
+    root = paths.releases_dir()
+    releases = list_releases(root)
+    if not releases:
+        print(f"no releases in {root}; build one with `citydip release`")
+        return 0
+    latest = latest_release(root)
+    for release in releases:
+        marker = "*" if latest and latest.version == release.version else " "
+        counts = ", ".join(
+            f"{name} {info['rows']}" for name, info in release.manifest["tables"].items()
+        )
+        print(f"{marker} {release.version:<14} {release.manifest['created_at']}  {counts}")
+    print(f"(* = latest: {root / 'latest'})")
+    return 0
+
+
+def use_dagster_home() -> Path:
+    """Point Dagster at the project's instance (run history persists between commands);
+    telemetry is off because the project's machines have no network."""
+    home = paths.dagster_home()
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text("telemetry:\n  enabled: false\n")
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    """`dagster dev` on the project's workspace and instance: the UI plus the daemon."""
+    use_dagster_home()
+    dagster = Path(sys.executable).parent / "dagster"
+    workspace = paths.PROJECT_ROOT / "workspace.yaml"
+    os.chdir(paths.PROJECT_ROOT)
+    os.execv(dagster, [str(dagster), "dev", "-w", str(workspace), *args.dagster_args])
+    return 0  # not reached: execv replaces this process
+
+
+def cmd_release(args: argparse.Namespace) -> int:
+    """Run the `release` job (or `refresh`) in-process on the project's Dagster instance, so
+    the run shows in the UI's history."""
+    use_dagster_home()
+    import dagster as dg
+
+    from pipeline.definitions import defs
+
+    job = defs.resolve_job_def("refresh" if args.refresh else "release")
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
+        )
+    failures = [
+        f"{event.step_key}: {event.event_specific_data.error.message.strip()}"  # type: ignore[union-attr]
+        for event in result.all_events
+        if event.is_step_failure
+    ]
+    failed_checks = [
+        evaluation.check_name
+        for evaluation in result.get_asset_check_evaluations()
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    if not result.success or failures or failed_checks:
+        print(
+            f"citydip: {job.name} failed (run {result.run_id}); no release published",
+            file=sys.stderr,
+        )
+        for line in failures:
+            print(f"  step {line}", file=sys.stderr)
+        for name in failed_checks:
+            print(f"  check failed: {name}", file=sys.stderr)
+        return 1
+    latest = latest_release(paths.releases_dir())
+    assert latest is not None
+    print(f"published release {latest.version} at {latest.path} (run {result.run_id})")
+    for note in latest.manifest.get("notes", []):
+        print(f"  note: {note}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="citydip", description="The city diplomacy open dataset: build and inspect releases."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    release = sub.add_parser("release", help="build and publish a release from stored snapshots")
+    release.add_argument(
+        "--refresh", action="store_true", help="fetch every live source first (needs network)"
+    )
+    release.add_argument(
+        "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    release.set_defaults(func=cmd_release)
+    dev = sub.add_parser("dev", help="the Dagster UI and daemon on this project")
+    dev.add_argument("dagster_args", nargs=argparse.REMAINDER, help="passed to `dagster dev`")
+    dev.set_defaults(func=cmd_dev)
+    imported = sub.add_parser("import", help="store a hand-downloaded file as a snapshot")
+    imported.add_argument("source", help=f"source slug: {', '.join(FETCHED_SOURCES)}")
+    imported.add_argument("file", help="the downloaded file")
+    imported.set_defaults(func=cmd_import)
+    sub.add_parser("sources", help="each source's snapshots, age and licence").set_defaults(
+        func=cmd_sources
+    )
+    sub.add_parser("releases", help="published releases with row counts").set_defaults(
+        func=cmd_releases
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
