@@ -42,7 +42,7 @@ def release(
         tables,
         schema_version=SCHEMA_VERSION,
         project_root=Path(warehouse.project_root),
-        extra={"notes": notes, "dagster_run_id": context.run_id},
+        extra={"notes": notes, "dagster_run_id": context.run.run_id},
     )
     context.log.info(f"published release {published.version} at {published.path}")
     return dg.MaterializeResult(

@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from pipeline import paths
 from pipeline.publish import latest_release, list_releases
@@ -152,7 +153,7 @@ def cmd_release(args: argparse.Namespace) -> int:
             run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
         )
     failures = [
-        f"{event.step_key}: {event.event_specific_data.error.message.strip()}"  # type: ignore[union-attr]
+        f"{event.step_key}: {root_cause(event.event_specific_data.error)}"  # type: ignore[union-attr]
         for event in result.all_events
         if event.is_step_failure
     ]
@@ -177,6 +178,13 @@ def cmd_release(args: argparse.Namespace) -> int:
     for note in latest.manifest.get("notes", []):
         print(f"  note: {note}")
     return 0
+
+
+def root_cause(error: Any) -> str:
+    """The project's own message inside Dagster's wrapper (a SerializableErrorInfo chain)."""
+    while error.cause is not None:
+        error = error.cause
+    return str(error.message).strip()
 
 
 def build_parser() -> argparse.ArgumentParser:

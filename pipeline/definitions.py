@@ -9,8 +9,11 @@ from pipeline.resources import HttpResource, SnapshotStoreResource, WarehouseRes
 from pipeline.schedules import weekly_refresh
 
 
-def build_definitions(data_root: str | None = None) -> dg.Definitions:
-    """Definitions over a data folder (raw/, warehouse/); the project folder by default."""
+def build_definitions(
+    data_root: str | None = None, http: HttpResource | None = None
+) -> dg.Definitions:
+    """Definitions over a data folder (raw/, warehouse/); the project folder by default.
+    Tests pass their own folder and an HTTP client without back-off."""
     root = paths.data_root() if data_root is None else paths.Path(data_root)
     return dg.Definitions(
         assets=[
@@ -37,7 +40,7 @@ def build_definitions(data_root: str | None = None) -> dg.Definitions:
             "warehouse": WarehouseResource(
                 root=str(root / "warehouse" / "releases"), project_root=str(paths.PROJECT_ROOT)
             ),
-            "http": HttpResource(),
+            "http": http or HttpResource(),
         },
     )
 

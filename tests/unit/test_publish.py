@@ -1,0 +1,124 @@
+"""Publishing: versions, atomic release folders, `latest`, refusals that leave the previous
+release untouched."""
+
+import hashlib
+import json
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import publish
+from pipeline.publish import ReleaseError, ReleaseLockedError, next_version, publish_release
+
+DAY = date(2026, 11, 22)
+
+
+def tables(sources: tuple[str, ...] = ("geonames", "registry")) -> dict[str, pd.DataFrame]:
+    frames = {name: pd.DataFrame({"id": [1, 2]}) for name in publish.TABLES}
+    frames["sources"] = pd.DataFrame(
+        {"source": list(sources), "snapshot_id": ["s1", "s2"][: len(sources)]}
+    )
+    return frames
+
+
+def hashes(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def release(root: Path, frames: dict[str, pd.DataFrame] | None = None) -> publish.Release:
+    return publish_release(root, frames or tables(), "1.0.0", Path("/nonexistent"), today=DAY)
+
+
+def test_versions_are_calendar_dates_then_a_counter() -> None:
+    assert next_version([], DAY) == "2026.11.22"
+    assert next_version(["2026.11.22"], DAY) == "2026.11.22.1"
+    assert next_version(["2026.11.21.4", "2026.11.22", "2026.11.22.1"], DAY) == "2026.11.22.2"
+
+
+def test_a_release_has_duckdb_parquet_and_a_manifest(tmp_path: Path) -> None:
+    published = release(tmp_path)
+    assert published.version == "2026.11.22"
+    folder = tmp_path / "2026.11.22"
+    assert (tmp_path / "latest").resolve() == folder
+    with duckdb.connect(str(folder / "citydiplomacy.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from memberships").fetchone() == (2,)
+    assert pq.read_table(folder / "parquet" / "cities.parquet").num_rows == 2
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["tables"]["agreements"] == {"rows": 2}
+    assert manifest["schema_version"] == "1.0.0"
+    assert manifest["git_commit"] is None
+    listed = {f["path"]: f for f in manifest["files"]}
+    assert set(listed) == {
+        "citydiplomacy.duckdb",
+        *(f"parquet/{t}.parquet" for t in publish.TABLES),
+    }
+    parquet = folder / "parquet" / "sources.parquet"
+    assert (
+        listed["parquet/sources.parquet"]["sha256"]
+        == hashlib.sha256(parquet.read_bytes()).hexdigest()
+    )
+    assert pq.read_metadata(parquet).row_group(0).column(0).compression == "ZSTD"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tmp")] == []
+
+
+def test_a_second_release_never_touches_the_first(tmp_path: Path) -> None:
+    first = release(tmp_path)
+    before = hashes(first.path)
+    second = release(tmp_path)
+    assert second.version == "2026.11.22.1"
+    assert second.manifest["previous_version"] == "2026.11.22"
+    assert hashes(first.path) == before
+    assert (tmp_path / "latest").resolve().name == "2026.11.22.1"
+
+
+@pytest.mark.parametrize("stage", ["write_duckdb", "write_parquet", "file_hashes", "point_latest"])
+def test_a_failure_at_any_stage_publishes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
+) -> None:
+    first = release(tmp_path)
+    before = hashes(first.path)
+
+    def fail(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(publish, stage, fail)
+    with pytest.raises(OSError, match="No space left"):
+        release(tmp_path)
+    assert (tmp_path / "latest").resolve().name == "2026.11.22"
+    assert hashes(first.path) == before
+    names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".lock"))
+    if stage == "point_latest":
+        # the folder was complete and renamed before the link failed: a whole release,
+        # merely not yet `latest`
+        assert names == ["2026.11.22", "2026.11.22.1", "latest"]
+    else:
+        assert names == ["2026.11.22", "latest"]
+
+
+def test_a_release_that_drops_a_source_is_refused(tmp_path: Path) -> None:
+    release(tmp_path)
+    with pytest.raises(ReleaseError, match=r"had source\(s\) \['registry'\]"):
+        release(tmp_path, tables(sources=("geonames",)))
+    assert [r.version for r in publish.list_releases(tmp_path)] == ["2026.11.22"]
+
+
+def test_a_release_missing_a_table_is_refused(tmp_path: Path) -> None:
+    frames = tables()
+    del frames["commitments"]
+    with pytest.raises(ReleaseError, match="needs exactly the tables"):
+        release(tmp_path, frames)
+    assert not (tmp_path / "latest").exists()
+
+
+def test_two_releases_at_once_the_second_is_refused(tmp_path: Path) -> None:
+    with publish.release_lock(tmp_path), pytest.raises(ReleaseLockedError, match="another release"):
+        release(tmp_path)
+    assert release(tmp_path).version == "2026.11.22"
