@@ -29,7 +29,7 @@ def test_committed_registry_has_the_expected_facts() -> None:
     memberships = parsed("memberships")
     c40 = memberships[memberships["network_id"] == "c40"]
     assert len(c40) == 97
-    assert "Tel Aviv – Yafo" in set(c40["city_name"])
+    assert "Tel Aviv \u2013 Yafo" in set(c40["city_name"])  # C40 writes an en dash
     assert set(memberships["role"]) <= set(MEMBERSHIP_ROLES)
     assert memberships.iloc[0]["source_row"] == "memberships.csv line 2"
 
@@ -92,5 +92,5 @@ def test_blank_lines_are_skipped_and_empty_cells_are_null(tmp_path: Path) -> Non
 
 
 def test_a_missing_registry_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ParseError, match="networks.csv, file: missing"):
+    with pytest.raises(ParseError, match=r"networks\.csv, file: missing"):
         registry.registry_files(tmp_path)

@@ -67,7 +67,7 @@ def test_reverting_to_old_content_is_a_new_observation(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path)
     store_bytes(store, b"A", T0)
     store_bytes(store, b"B", T1)
-    reverted, created = store_bytes(store, b"A", T2)
+    _, created = store_bytes(store, b"A", T2)
     assert created
     latest = store.latest("geonames", "countryInfo.txt")
     assert latest is not None

@@ -1,0 +1,89 @@
+"""The `citydip` command as a user runs it."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipeline import cli
+from tests.conftest import FIXTURES
+
+CITYDIP = Path(sys.executable).parent / "citydip"
+
+
+def test_import_stores_a_snapshot_once(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sample = FIXTURES / "geonames" / "countryInfo.txt"
+    assert cli.main(["import", "geonames", str(sample)]) == 0
+    assert "stored countryInfo.txt as geonames snapshot" in capsys.readouterr().out
+    assert cli.main(["import", "geonames", str(sample)]) == 0
+    assert "unchanged: countryInfo.txt equals geonames snapshot" in capsys.readouterr().out
+    assert len(list((home / "raw" / "geonames").iterdir())) == 1
+
+
+def test_import_refuses_a_file_the_parser_rejects(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "cities15000.txt"
+    bad.write_text("3067696\tPrague\n")
+    assert cli.main(["import", "geonames", str(bad)]) == 1
+    assert "not imported: geonames: cities15000.txt, line 1: expected 19" in capsys.readouterr().err
+    assert not (home / "raw" / "geonames").exists()
+
+
+def test_import_of_unknown_or_curated_sources_is_refused(home: Path, tmp_path: Path) -> None:
+    with pytest.raises(SystemExit, match="unknown source 'nzt'"):
+        cli.main(["import", "nzt", str(tmp_path)])
+    with pytest.raises(SystemExit, match="the registry is not imported"):
+        cli.main(["import", "registry", str(tmp_path)])
+
+
+def test_sources_lists_snapshots_and_the_registry(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["sources"]) == 0
+    out = capsys.readouterr().out
+    assert "none stored (bundled copy used)" in out
+    assert "registry   networks.csv             registry-networks-" in out
+    cli.main(["import", "geonames", str(FIXTURES / "geonames" / "countryInfo.txt")])
+    cli.main(["sources"])
+    assert "geonames   countryInfo.txt          2" in capsys.readouterr().out
+
+
+def test_releases_before_any_release(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["releases"]) == 0
+    assert "no releases in" in capsys.readouterr().out
+
+
+def run_citydip(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CITYDIP_HOME": str(home), "DAGSTER_HOME": str(home / ".dagster")}
+    return subprocess.run(
+        [str(CITYDIP), *args], env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def test_release_command_publishes_and_records_the_run(home: Path) -> None:
+    done = run_citydip(home, "release", "--log-level", "WARNING")
+    assert done.returncode == 0, done.stderr
+    assert "published release " in done.stdout
+    assert "note: No GeoNames snapshot is stored" in done.stdout
+    listed = run_citydip(home, "releases")
+    assert listed.stdout.startswith("* 20")
+    assert "networks 33" in listed.stdout
+    os.environ["DAGSTER_HOME"] = str(home / ".dagster")
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs()
+    assert [(r.job_name, r.status) for r in runs] == [("release", dg.DagsterRunStatus.SUCCESS)]
+
+
+def test_release_command_fails_clearly_and_publishes_nothing(home: Path) -> None:
+    networks = home / "raw" / "registry" / "networks.csv"
+    networks.write_text(networks.read_text().splitlines()[0] + "\n")
+    done = run_citydip(home, "release", "--log-level", "ERROR")
+    assert done.returncode == 1
+    assert "release failed" in done.stderr
+    assert "no release published" in done.stderr
+    assert "check failed: networks_not_empty" in done.stderr
+    assert not (home / "warehouse" / "releases" / "latest").exists()
