@@ -6,6 +6,7 @@ row is either published or recorded in `rejected_rows`, never silently dropped.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from dataclasses import dataclass
@@ -58,80 +59,123 @@ def empty_rejects() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="str") for c in REJECT_COLUMNS})
 
 
-def rejects_for(
-    rows: pd.DataFrame,
-    table_name: str,
-    rule: str,
-    column: str | None,
-    reasons: pd.Series | str,
-    records: pd.DataFrame | None = None,
+class Rejects:
+    """Collects the rows one table does not accept, described from the input as read.
+
+    Derived frames keep the input's index (rows are only ever dropped), so any of them can
+    name rows by index and the reject records the original row: its source_row, snapshot
+    and every field as the source gave it.
+    """
+
+    def __init__(self, inputs: pd.DataFrame, table_name: str) -> None:
+        self.inputs = inputs
+        self.table_name = table_name
+        self.parts: list[pd.DataFrame] = []
+
+    def add(
+        self,
+        index: pd.Index,
+        rule: str,
+        reasons: pd.Series | str,
+        column: str | None = None,
+        values: pd.Series | str | None = None,
+    ) -> None:
+        if len(index) == 0:
+            return
+        rows = self.inputs.loc[index]
+        payload = rows.drop(columns=["source_row", "source", "snapshot_id"], errors="ignore")
+        records = payload.astype(object).where(payload.notna(), None).to_dict("records")
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "table_name": self.table_name,
+                    "source": rows["source"],
+                    "snapshot_id": rows["snapshot_id"],
+                    "source_row": rows.get("source_row"),
+                    "rule": rule,
+                    "column_name": column,
+                    "value": values,
+                    "reason": reasons,
+                    "record": [json.dumps(r, ensure_ascii=False, default=str) for r in records],
+                },
+                index=rows.index,
+            )[REJECT_COLUMNS]
+        )
+
+    def frame(self) -> pd.DataFrame:
+        return concat_rejects(self.parts)
+
+
+def without_unique(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
+    """The model's schema minus its key's uniqueness, which is settled after validation so
+    an invalid first row cannot shadow a valid later one."""
+    schema = copy.deepcopy(model.to_schema())
+    schema.unique = None
+    return schema
+
+
+def split_valid_rows(
+    frame: pd.DataFrame, schema: pa.DataFrameSchema, rejects: Rejects
 ) -> pd.DataFrame:
-    """rejected_rows entries for `rows`; `records` (same index) keeps the input as read."""
-    if rows.empty:
-        return empty_rejects()
-    originals = records.loc[rows.index] if records is not None else rows
-    payload = originals.drop(columns=["source_row", "source", "snapshot_id"], errors="ignore")
-    return pd.DataFrame(
-        {
-            "table_name": table_name,
-            "source": rows["source"],
-            "snapshot_id": rows["snapshot_id"],
-            "source_row": rows.get("source_row"),
-            "rule": rule,
-            "column_name": column,
-            "value": rows[column].astype("str") if column in rows.columns else None,
-            "reason": reasons,
-            "record": [
-                json.dumps(r, ensure_ascii=False, default=str)
-                for r in payload.astype(object).where(payload.notna(), None).to_dict("records")
-            ],
-        },
-        index=rows.index,
-    )[REJECT_COLUMNS]
-
-
-def split_valid_rows(frame: pd.DataFrame, model: type[pa.DataFrameModel], table_name: str) -> Built:
-    """Validate; move rows that break a row-level rule to rejects, keep the rest.
+    """Validate; hand rows that break a row-level rule to `rejects`, return the rest.
 
     A failed coercion makes later checks fail for the whole column, so validation repeats
     on the remaining rows until only whole-frame failures (a changed source) are left.
     """
-    rejected = [empty_rejects()]
     remaining = frame
     for _ in range(10):
         try:
-            valid = model.validate(remaining, lazy=True)
-            return Built(valid.reset_index(drop=True), concat_rejects(rejected))
+            return schema.validate(remaining, lazy=True)
         except SchemaErrors as errors:
             cases = errors.failure_cases
             row_cases = cases[cases["index"].notna()]
             if row_cases.empty:
                 raise SchemaChangedError(
-                    f"{table_name}: the frame as a whole fails its schema:\n"
+                    f"{rejects.table_name}: the frame as a whole fails its schema:\n"
                     f"{cases.to_string(max_rows=20)}"
                 ) from errors
             for (index, check), group in row_cases.groupby(["index", "check"], sort=True):
-                row = remaining.loc[[index]]
                 column = group["column"].iloc[0] if len(group) == 1 else None
-                if column == table_name:
+                if column == rejects.table_name:
                     column = None
                 value = str(group["failure_case"].iloc[0]) if column else None
                 reason = f"{check} failed" + (f" on {column}={value!r}" if column else "")
-                entry = rejects_for(row, table_name, str(check), None, reason)
-                entry["column_name"] = column
-                entry["value"] = value
-                rejected.append(entry)
+                rejects.add(pd.Index([index]), str(check), reason, column, value)
             remaining = remaining.drop(index=row_cases["index"].unique())
-    raise SchemaChangedError(f"{table_name}: validation did not settle after 10 rounds")
+    raise SchemaChangedError(f"{rejects.table_name}: validation did not settle after 10 rounds")
 
 
-def drop_duplicates(frame: pd.DataFrame, key: str, table_name: str) -> Built:
-    """Keep the first row of each key; later ones are rejected as duplicates."""
+def drop_duplicates(frame: pd.DataFrame, key: str, rejects: Rejects) -> pd.DataFrame:
+    """Keep the first row of each key; later ones are rejected as duplicates of it."""
     duplicated = frame[key].duplicated(keep="first")
+    firsts = frame.loc[~duplicated, key]
+    where = rejects.inputs.reindex(firsts.index).get("source_row", pd.Series(index=firsts.index))
+    first_row = dict(zip(firsts, where, strict=True))
     dupes = frame[duplicated]
-    first_row = frame.drop_duplicates(key).set_index(key)["source_row"]
     reasons = dupes[key].map(lambda k: f"duplicate of {first_row[k]} ({key} {k})")
-    return Built(frame[~duplicated], rejects_for(dupes, table_name, "duplicate", key, reasons))
+    rejects.add(dupes.index, "duplicate", reasons, key, dupes[key])
+    return frame[~duplicated]
+
+
+def accept(
+    frame: pd.DataFrame, model: type[pa.DataFrameModel], key: str, rejects: Rejects
+) -> Built:
+    """Validate row by row, settle duplicate keys among the valid rows, validate the whole."""
+    valid = split_valid_rows(frame[column_order(model)], without_unique(model), rejects)
+    unique = drop_duplicates(valid, key, rejects)
+    return Built(model.validate(unique).reset_index(drop=True), rejects.frame())
+
+
+def canonical_number(value: object) -> str:
+    """'50', '50.0' and 50 hash alike; text that is no number stays as it is (and fails
+    validation later)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    try:
+        number = float(str(value))
+    except ValueError:
+        return str(value)
+    return str(int(number)) if number.is_integer() else repr(number)
 
 
 def resolve_column(
@@ -168,87 +212,78 @@ def build_networks(rows: pd.DataFrame, gazetteer: pd.DataFrame) -> tuple[Built, 
     An unresolved headquarters keeps the network row: hq_city_name still states it and
     hq_city_id stays null.
     """
+    rejects = Rejects(rows, "networks")
     frame = rows.copy()
     has_hq = frame["hq_city_name"].notna() & frame["hq_country_code"].notna()
     index = NameIndex(gazetteer, frame.loc[has_hq, "hq_country_code"].unique())
-    frame["hq_admin1_code"] = None
     hq_ids, _ = resolve_column(
         frame[has_hq], index, "hq_city_name", "hq_country_code", "hq_admin1_code"
     )
     frame["hq_city_id"] = hq_ids.reindex(frame.index)
     unresolved_hq = int((has_hq & frame["hq_city_id"].isna()).sum())
-    deduped = drop_duplicates(frame, "network_id", "networks")
-    built = split_valid_rows(deduped.table[column_order(Networks)], Networks, "networks")
-    return Built(built.table, concat_rejects([deduped.rejected, built.rejected])), unresolved_hq
+    return accept(frame, Networks, "network_id", rejects), unresolved_hq
 
 
 def build_memberships(rows: pd.DataFrame, gazetteer: pd.DataFrame, networks: pd.DataFrame) -> Built:
     """One row per network and member city; the city found in the gazetteer."""
+    rejects = Rejects(rows, "memberships")
     frame = rows.copy()
     index = NameIndex(gazetteer, frame["country_code"].dropna().unique())
     frame["city_id"], reasons = resolve_column(
         frame, index, "city_name", "country_code", "admin1_code"
     )
-    unresolved = frame[frame["city_id"].isna()]
-    unknown_network = frame[
-        frame["city_id"].notna() & ~frame["network_id"].isin(networks["network_id"])
-    ]
-    rejected = [
-        rejects_for(
-            unresolved, "memberships", "city_unresolved", "city_name", reasons[unresolved.index]
-        ),
-        rejects_for(
-            unknown_network,
-            "memberships",
-            "foreign_key",
-            "network_id",
-            "network_id is not in networks",
-        ),
-    ]
-    frame = frame.drop(index=unresolved.index.union(unknown_network.index))
+    unresolved = frame.index[frame["city_id"].isna()]
+    rejects.add(
+        unresolved,
+        "city_unresolved",
+        reasons[unresolved],
+        "city_name",
+        frame.loc[unresolved, "city_name"],
+    )
+    frame = frame.drop(index=unresolved)
+    unknown = frame.index[~frame["network_id"].isin(networks["network_id"])]
+    rejects.add(
+        unknown,
+        "foreign_key",
+        "network_id is not in networks",
+        "network_id",
+        frame.loc[unknown, "network_id"],
+    )
+    frame = frame.drop(index=unknown)
     frame = frame.rename(columns={"city_name": "source_city_name", "as_of": "as_of_year"})
     frame["membership_id"] = [
         stable_id("mem", n, c) for n, c in zip(frame["network_id"], frame["city_id"], strict=True)
     ]
-    deduped = drop_duplicates(frame, "membership_id", "memberships")
-    built = split_valid_rows(deduped.table[column_order(Memberships)], Memberships, "memberships")
-    return Built(built.table, concat_rejects([*rejected, deduped.rejected, built.rejected]))
+    return accept(frame, Memberships, "membership_id", rejects)
 
 
 def build_agreements(rows: pd.DataFrame, gazetteer: pd.DataFrame) -> Built:
     """One row per unordered city pair and kind, stored as city_a_id < city_b_id."""
+    rejects = Rejects(rows, "agreements")
     frame = rows.copy()
     countries = pd.concat([frame["city_a_country_code"], frame["city_b_country_code"]])
     index = NameIndex(gazetteer, countries.dropna().unique())
-    rejected = []
     for side in ("a", "b"):
+        name = f"city_{side}_name"
         ids, reasons = resolve_column(
-            frame,
-            index,
-            f"city_{side}_name",
-            f"city_{side}_country_code",
-            f"city_{side}_admin1_code",
+            frame, index, name, f"city_{side}_country_code", f"city_{side}_admin1_code"
         )
         frame[f"city_{side}_id"] = ids
-        unresolved = frame[ids.isna()]
-        rejected.append(
-            rejects_for(
-                unresolved,
-                "agreements",
-                "city_unresolved",
-                f"city_{side}_name",
-                reasons[unresolved.index],
-            )
+        unresolved = frame.index[ids.isna()]
+        rejects.add(
+            unresolved, "city_unresolved", reasons[unresolved], name, frame.loc[unresolved, name]
         )
-        frame = frame.drop(index=unresolved.index)
-    same = frame[frame["city_a_id"] == frame["city_b_id"]]
-    rejected.append(
-        rejects_for(same, "agreements", "self_pair", "city_a_id", "both sides are the same city")
+        frame = frame.drop(index=unresolved)
+    same = frame.index[frame["city_a_id"] == frame["city_b_id"]]
+    rejects.add(
+        same, "self_pair", "both sides are the same city", "city_a_id", frame.loc[same, "city_a_id"]
     )
-    frame = frame.drop(index=same.index)
+    frame = frame.drop(index=same)
     swap = frame["city_a_id"] > frame["city_b_id"]
     for a, b in (("city_a_id", "city_b_id"), ("city_a_name", "city_b_name")):
-        frame.loc[swap, [a, b]] = frame.loc[swap, [b, a]].to_numpy()
+        first, second = frame[a].copy(), frame[b].copy()
+        frame[a] = first.where(~swap, second)
+        frame[b] = second.where(~swap, first)
     frame = frame.rename(
         columns={"city_a_name": "city_a_source_name", "city_b_name": "city_b_source_name"}
     )
@@ -256,32 +291,34 @@ def build_agreements(rows: pd.DataFrame, gazetteer: pd.DataFrame) -> Built:
         stable_id("agr", a, b, k)
         for a, b, k in zip(frame["city_a_id"], frame["city_b_id"], frame["kind"], strict=True)
     ]
-    deduped = drop_duplicates(frame, "agreement_id", "agreements")
-    built = split_valid_rows(deduped.table[column_order(Agreements)], Agreements, "agreements")
-    return Built(built.table, concat_rejects([*rejected, deduped.rejected, built.rejected]))
+    return accept(frame, Agreements, "agreement_id", rejects)
 
 
 def build_commitments(rows: pd.DataFrame, gazetteer: pd.DataFrame) -> Built:
     """One row per stated commitment of a city."""
+    rejects = Rejects(rows, "commitments")
     frame = rows.copy()
     index = NameIndex(gazetteer, frame["country_code"].dropna().unique())
     frame["city_id"], reasons = resolve_column(
         frame, index, "city_name", "country_code", "admin1_code"
     )
-    unresolved = frame[frame["city_id"].isna()]
-    rejected = rejects_for(
-        unresolved, "commitments", "city_unresolved", "city_name", reasons[unresolved.index]
+    unresolved = frame.index[frame["city_id"].isna()]
+    rejects.add(
+        unresolved,
+        "city_unresolved",
+        reasons[unresolved],
+        "city_name",
+        frame.loc[unresolved, "city_name"],
     )
-    frame = frame.drop(index=unresolved.index).rename(columns={"city_name": "city_source_name"})
+    frame = frame.drop(index=unresolved).rename(columns={"city_name": "city_source_name"})
+    numbers = ["target_year", "baseline_year", "reduction_pct"]
     frame["commitment_id"] = [
-        stable_id("com", *key)
-        for key in frame[
-            ["city_id", "kind", "target_year", "baseline_year", "reduction_pct", "source"]
+        stable_id("com", city, kind, *(canonical_number(v) for v in values), source)
+        for city, kind, *values, source in frame[
+            ["city_id", "kind", *numbers, "source"]
         ].itertuples(index=False)
     ]
-    deduped = drop_duplicates(frame, "commitment_id", "commitments")
-    built = split_valid_rows(deduped.table[column_order(Commitments)], Commitments, "commitments")
-    return Built(built.table, concat_rejects([rejected, deduped.rejected, built.rejected]))
+    return accept(frame, Commitments, "commitment_id", rejects)
 
 
 def build_cities(

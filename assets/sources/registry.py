@@ -33,6 +33,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "founded_year",
         "hq_city_name",
         "hq_country_code",
+        "hq_admin1_code",
         "website_url",
         "focus",
         "scope",

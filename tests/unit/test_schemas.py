@@ -1,0 +1,444 @@
+"""Every validation rule of the published models has a case that makes it fail.
+
+Each model gets one valid base row; each case changes that row (a value, or adds or removes
+a column) and names the column and check that must appear in the failure cases.
+"""
+
+from typing import Any
+
+import pandas as pd
+import pandera.pandas as pa
+import pytest
+from pandera.errors import SchemaErrors
+
+from schemas.agreements import Agreements
+from schemas.cities import Cities
+from schemas.commitments import Commitments
+from schemas.gazetteer import Gazetteer
+from schemas.memberships import Memberships
+from schemas.networks import Networks
+from schemas.rejected_rows import RejectedRows
+from schemas.sources import Sources
+
+DROP = object()  # as a value in `changes`: remove the column
+
+SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+BASE: dict[type[pa.DataFrameModel], dict[str, Any]] = {
+    Cities: {
+        "city_id": "gn:3067696",
+        "name": "Prague",
+        "ascii_name": "Prague",
+        "country_code": "CZ",
+        "admin1_code": "52",
+        "admin1_name": "Hlavní město Praha",
+        "latitude": 50.08804,
+        "longitude": 14.42076,
+        "population": 1165581,
+        "geonames_id": 3067696,
+        "wikidata_qid": "Q1085",
+        "feature_code": "PPLC",
+        "source": "geonames",
+        "snapshot_id": "geonames-cities15000-abc",
+    },
+    Networks: {
+        "network_id": "c40",
+        "name": "C40 Cities Climate Leadership Group",
+        "acronym": "C40",
+        "founded_year": 2005,
+        "hq_city_name": "London",
+        "hq_country_code": "GB",
+        "hq_city_id": "gn:2643743",
+        "website_url": "https://www.c40.org",
+        "focus": "climate",
+        "scope": "global",
+        "scope_area": None,
+        "member_count_stated": "96",
+        "member_count_as_of": "2023",
+        "wikidata_qid": "Q1004498",
+        "notes": None,
+        "source": "registry",
+        "source_urls": "https://www.c40.org/about;https://en.wikipedia.org/wiki/C40",
+        "snapshot_id": "registry-networks-abc",
+    },
+    Memberships: {
+        "membership_id": "mem:0123456789abcdef",
+        "network_id": "c40",
+        "city_id": "gn:3067696",
+        "role": "member",
+        "joined_year": 2005,
+        "left_year": 2020,
+        "as_of_year": 2025,
+        "source_city_name": "Praha",
+        "source": "registry",
+        "source_url": "https://www.c40.org/cities/",
+        "citation": "C40 Cities, member list",
+        "snapshot_id": "registry-memberships-abc",
+    },
+    Agreements: {
+        "agreement_id": "agr:0123456789abcdef",
+        "city_a_id": "gn:1668341",
+        "city_b_id": "gn:3067696",
+        "kind": "sister_city",
+        "start_year": 2020,
+        "start_date": "2020-01-13",
+        "end_year": 2021,
+        "status": "ended",
+        "stated_text": "Taipei signed a sister city agreement with Prague.",
+        "city_a_source_name": "Taipei",
+        "city_b_source_name": "Prague",
+        "source": "registry",
+        "source_url": "https://example.org/prague-taipei",
+        "citation": "Prague City Hall press release, 13 January 2020",
+        "snapshot_id": "registry-agreements-abc",
+    },
+    Commitments: {
+        "commitment_id": "com:0123456789abcdef",
+        "city_id": "gn:5368361",
+        "kind": "emissions_reduction",
+        "target_year": 2030,
+        "baseline_year": 1990,
+        "reduction_pct": 50.0,
+        "status": "In law",
+        "stated_text": "Cut emissions 50% below 1990 levels by 2030.",
+        "city_source_name": "Los Angeles",
+        "source": "registry",
+        "source_url": "https://example.org/la-green-new-deal",
+        "citation": "L.A.'s Green New Deal, 2019",
+        "snapshot_id": "registry-commitments-abc",
+    },
+    Sources: {
+        "snapshot_id": "registry-memberships-abc",
+        "source": "registry",
+        "file_name": "memberships.csv",
+        "publisher": "citydiplomacy project",
+        "origin": "raw/registry/memberships.csv",
+        "licence": "CC BY 4.0",
+        "attribution": "citydiplomacy curated registry",
+        "sha256": SHA,
+        "bytes": 1024,
+        "retrieved_at": "2025-01-01T00:00:00Z",
+        "note": None,
+    },
+    RejectedRows: {
+        "table_name": "memberships",
+        "source": "registry",
+        "snapshot_id": "registry-memberships-abc",
+        "source_row": "memberships.csv line 2",
+        "rule": "city_unresolved",
+        "column_name": "city_name",
+        "value": "Atlantis",
+        "reason": "no GeoNames place named 'Atlantis' in US",
+        "record": '{"city_name": "Atlantis"}',
+    },
+    Gazetteer: {
+        "geonames_id": 3067696,
+        "name": "Prague",
+        "ascii_name": "Prague",
+        "alternate_names": "Praag,Prag,Praga,Praha",
+        "latitude": 50.08804,
+        "longitude": 14.42076,
+        "feature_code": "PPLC",
+        "country_code": "CZ",
+        "admin1_code": "52",
+        "population": 1165581,
+        "snapshot_id": "geonames-cities15000-abc",
+    },
+}
+
+MODELS = list(BASE)
+PROVENANCE_MODELS = [Memberships, Agreements, Commitments]
+YEARS = {
+    Networks: ["founded_year"],
+    Memberships: ["joined_year", "left_year", "as_of_year"],
+    Agreements: ["start_year", "end_year"],
+    Commitments: ["target_year", "baseline_year"],
+}
+
+
+def name_of(model: type[pa.DataFrameModel]) -> str:
+    return model.Config.name
+
+
+def frame(model: type[pa.DataFrameModel], rows: list[dict[str, Any]]) -> pd.DataFrame:
+    out = pd.DataFrame(rows)
+    if model is Gazetteer:  # no coercion: give the integer columns their nullable dtype
+        for column in ("geonames_id", "population"):
+            if column in out and (
+                pd.api.types.is_numeric_dtype(out[column]) or out[column].isna().all()
+            ):
+                out[column] = out[column].astype("Int64")
+    return out
+
+
+def changed(model: type[pa.DataFrameModel], changes: dict[str, Any]) -> pd.DataFrame:
+    row = {**BASE[model], **changes}
+    return frame(model, [{k: v for k, v in row.items() if v is not DROP}])
+
+
+def failures(model: type[pa.DataFrameModel], data: pd.DataFrame) -> pd.DataFrame:
+    with pytest.raises(SchemaErrors) as info:
+        model.validate(data, lazy=True)
+    cases = info.value.failure_cases
+    return cases.assign(check=cases["check"].astype(str), column=cases["column"].astype(str))
+
+
+def case(
+    model: type[pa.DataFrameModel],
+    changes: dict[str, Any],
+    column: str | None,
+    check: str,
+    label: str,
+) -> Any:
+    """One rule case: the changes to the base row, and the column and check that must fail
+    (column None for a dataframe check, which pandera reports against every column)."""
+    return pytest.param(model, changes, column, check, id=f"{name_of(model)}-{label}")
+
+
+CASES = [
+    # --- provenance, on each relationship table
+    *[
+        c
+        for m in PROVENANCE_MODELS
+        for c in (
+            case(m, {"source": "wikipedia"}, "source", "isin", "source-code"),
+            case(m, {"source_url": "www.c40.org"}, "source_url", "str_matches", "url-scheme"),
+            case(m, {"source_url": "ftp://c40.org"}, "source_url", "str_matches", "url-ftp"),
+            case(m, {"source_url": "https://c40 org"}, "source_url", "str_matches", "url-space"),
+            case(m, {"source_url": None, "citation": None}, None, "has_citation", "no-citation"),
+        )
+    ],
+    # --- years: 1800..2100, and a year that is not a number
+    *[
+        c
+        for m, columns in YEARS.items()
+        for y in columns
+        for c in (
+            case(m, {y: 1799}, y, "greater_than_or_equal_to(1800)", f"{y}-low"),
+            case(m, {y: 2101}, y, "less_than_or_equal_to(2100)", f"{y}-high"),
+            case(m, {y: "abc"}, y, "coerce_dtype('Int64')", f"{y}-text"),
+        )
+    ],
+    # --- cities
+    case(Cities, {"city_id": "3067696"}, "city_id", "str_matches", "city_id-no-prefix"),
+    case(Cities, {"city_id": "gn:0123"}, "city_id", "str_matches", "city_id-leading-zero"),
+    case(Cities, {"city_id": "gn:"}, "city_id", "str_matches", "city_id-empty"),
+    case(Cities, {"city_id": "wd:Q1085"}, "city_id", "str_matches", "city_id-other-prefix"),
+    case(Cities, {"country_code": "cz"}, "country_code", "str_matches", "country-lower"),
+    case(Cities, {"country_code": "CZE"}, "country_code", "str_matches", "country-alpha3"),
+    case(Cities, {"latitude": -90.5}, "latitude", "greater_than_or_equal_to(-90)", "lat-low"),
+    case(Cities, {"latitude": 90.5}, "latitude", "less_than_or_equal_to(90)", "lat-high"),
+    case(Cities, {"longitude": -180.5}, "longitude", "greater_than_or_equal_to(-180)", "lon-lo"),
+    case(Cities, {"longitude": 180.5}, "longitude", "less_than_or_equal_to(180)", "lon-high"),
+    case(Cities, {"population": -1}, "population", "greater_than_or_equal_to(0)", "pop-neg"),
+    case(Cities, {"geonames_id": 0}, "geonames_id", "greater_than(0)", "geonames_id-zero"),
+    case(Cities, {"wikidata_qid": "Q0"}, "wikidata_qid", "str_matches", "qid-zero"),
+    case(Cities, {"wikidata_qid": "q1085"}, "wikidata_qid", "str_matches", "qid-lower"),
+    case(Cities, {"wikidata_qid": "1085"}, "wikidata_qid", "str_matches", "qid-no-q"),
+    case(Cities, {"source": "registry2"}, "source", "isin", "source-code"),
+    # --- networks
+    case(Networks, {"network_id": "C40"}, "network_id", "str_matches", "slug-upper"),
+    case(Networks, {"network_id": "c-40"}, "network_id", "str_matches", "slug-hyphen"),
+    case(Networks, {"network_id": "_c40"}, "network_id", "str_matches", "slug-underscore"),
+    case(Networks, {"network_id": "c40 cities"}, "network_id", "str_matches", "slug-space"),
+    case(Networks, {"hq_country_code": "UK "}, "hq_country_code", "str_matches", "hq-country"),
+    case(Networks, {"hq_city_id": "gn:abc"}, "hq_city_id", "str_matches", "hq-city-id"),
+    case(Networks, {"website_url": "c40.org"}, "website_url", "str_matches", "website"),
+    case(Networks, {"focus": "cooking"}, "focus", "isin", "focus"),
+    case(Networks, {"scope": "local"}, "scope", "isin", "scope"),
+    case(Networks, {"wikidata_qid": "Q-1"}, "wikidata_qid", "str_matches", "qid"),
+    case(Networks, {"source": "geonames2"}, "source", "isin", "source-code"),
+    case(Networks, {"hq_country_code": None}, None, "hq_has_country", "hq-without-country"),
+    # --- memberships
+    case(Memberships, {"membership_id": "mem:XYZ"}, "membership_id", "str_matches", "id-hex"),
+    case(
+        Memberships,
+        {"membership_id": "agr:0123456789abcdef"},
+        "membership_id",
+        "str_matches",
+        "id-prefix",
+    ),
+    case(Memberships, {"membership_id": "mem:0123"}, "membership_id", "str_matches", "id-short"),
+    case(Memberships, {"network_id": "C40"}, "network_id", "str_matches", "network-slug"),
+    case(Memberships, {"city_id": "3067696"}, "city_id", "str_matches", "city_id"),
+    case(Memberships, {"role": "boss"}, "role", "isin", "role"),
+    case(Memberships, {"joined_year": 2021}, None, "left_after_joined", "left-before-joined"),
+    # --- agreements
+    case(
+        Agreements,
+        {"agreement_id": "agr:0123456789ABCDEF"},
+        "agreement_id",
+        "str_matches",
+        "id-upper-hex",
+    ),
+    case(Agreements, {"city_a_id": "gn:x"}, "city_a_id", "str_matches", "city_a_id"),
+    case(Agreements, {"city_b_id": "3067696"}, "city_b_id", "str_matches", "city_b_id"),
+    case(Agreements, {"kind": "alliance"}, "kind", "isin", "kind"),
+    case(Agreements, {"status": "dormant"}, "status", "isin", "status"),
+    case(Agreements, {"start_date": "2020/01/13"}, "start_date", "str_matches", "date-slashes"),
+    case(Agreements, {"start_date": "13-01-2020"}, "start_date", "str_matches", "date-dmy"),
+    case(
+        Agreements,
+        {"city_a_id": "gn:3067696", "city_b_id": "gn:1668341"},
+        None,
+        "pair_in_canonical_order",
+        "pair-swapped",
+    ),
+    case(Agreements, {"city_b_id": "gn:1668341"}, None, "pair_in_canonical_order", "self-pair"),
+    case(Agreements, {"start_year": 2019}, None, "start_date_in_start_year", "date-year-differs"),
+    case(Agreements, {"start_year": None}, None, "start_date_in_start_year", "date-no-year"),
+    case(Agreements, {"end_year": 2019}, None, "end_after_start", "ends-before-start"),
+    # --- commitments
+    case(Commitments, {"commitment_id": "com:"}, "commitment_id", "str_matches", "id-empty"),
+    case(Commitments, {"city_id": "gn:-5"}, "city_id", "str_matches", "city_id"),
+    case(Commitments, {"kind": "zero_waste"}, "kind", "isin", "kind"),
+    case(
+        Commitments,
+        {"reduction_pct": -1.0},
+        "reduction_pct",
+        "greater_than_or_equal_to(0)",
+        "pct-negative",
+    ),
+    case(
+        Commitments,
+        {"reduction_pct": 150.0},
+        "reduction_pct",
+        "less_than_or_equal_to(100)",
+        "pct-over-100",
+    ),
+    case(
+        Commitments,
+        {"reduction_pct": "half"},
+        "reduction_pct",
+        "coerce_dtype('float64')",
+        "pct-text",
+    ),
+    case(Commitments, {"baseline_year": 2030}, None, "baseline_before_target", "baseline-equal"),
+    case(Commitments, {"baseline_year": 2040}, None, "baseline_before_target", "baseline-after"),
+    # --- sources
+    case(Sources, {"source": "wikidata"}, "source", "isin", "source-code"),
+    case(Sources, {"sha256": SHA.upper()}, "sha256", "str_matches", "sha-upper"),
+    case(Sources, {"sha256": SHA[:-1]}, "sha256", "str_matches", "sha-short"),
+    case(Sources, {"sha256": SHA + "0"}, "sha256", "str_matches", "sha-long"),
+    case(Sources, {"bytes": -1}, "bytes", "greater_than_or_equal_to(0)", "bytes-negative"),
+    # --- rejected rows
+    case(RejectedRows, {"source": "manual"}, "source", "isin", "source-code"),
+    # --- gazetteer (an input contract: no coercion, so types are checked as they are)
+    case(Gazetteer, {"geonames_id": 0}, "geonames_id", "greater_than(0)", "id-zero"),
+    case(Gazetteer, {"geonames_id": "3067696"}, "geonames_id", "dtype('Int64')", "id-text"),
+    case(Gazetteer, {"latitude": -91.0}, "latitude", "greater_than_or_equal_to(-90)", "lat-low"),
+    case(Gazetteer, {"latitude": 91.0}, "latitude", "less_than_or_equal_to(90)", "lat-high"),
+    case(
+        Gazetteer, {"longitude": -181.0}, "longitude", "greater_than_or_equal_to(-180)", "lon-low"
+    ),
+    case(Gazetteer, {"longitude": 181.0}, "longitude", "less_than_or_equal_to(180)", "lon-high"),
+    case(Gazetteer, {"country_code": "Cz"}, "country_code", "str_matches", "country-case"),
+    case(Gazetteer, {"population": -5}, "population", "greater_than_or_equal_to(0)", "pop-neg"),
+    # --- every non-nullable column given None
+    *[
+        case(m, {c: None}, c, "not_nullable", f"{c}-null")
+        for m in MODELS
+        for c, column in m.to_schema().columns.items()
+        if not column.nullable
+    ],
+    # --- every column required; strict: no unknown column
+    *[
+        case(m, {c: DROP}, name_of(m), "column_in_dataframe", f"{c}-missing")
+        for m in MODELS
+        for c in m.to_schema().columns
+    ],
+    *[case(m, {"extra": "x"}, name_of(m), "column_in_schema", "strict") for m in MODELS],
+]
+
+
+@pytest.mark.parametrize("model", MODELS, ids=name_of)
+def test_base_row_is_valid(model: type[pa.DataFrameModel]) -> None:
+    data = frame(model, [BASE[model]])
+    assert sorted(data.columns) == sorted(model.to_schema().columns)
+    valid = model.validate(data, lazy=True)
+    assert len(valid) == 1
+
+
+@pytest.mark.parametrize(("model", "changes", "column", "check"), CASES)
+def test_rule_fails(
+    model: type[pa.DataFrameModel], changes: dict[str, Any], column: str | None, check: str
+) -> None:
+    cases = failures(model, changed(model, changes))
+    hits = cases[cases["check"].str.contains(check, regex=False)]
+    assert not hits.empty, cases[["column", "check", "failure_case"]].to_string()
+    if column is not None:
+        assert column in set(hits["column"]), hits[["column", "check"]].to_string()
+
+
+def test_missing_and_extra_column_name_the_column() -> None:
+    missing = failures(Memberships, changed(Memberships, {"role": DROP}))
+    assert missing.loc[missing["check"] == "column_in_dataframe", "failure_case"].tolist() == [
+        "role"
+    ]
+    extra = failures(Memberships, changed(Memberships, {"country_code": "CZ"}))
+    assert extra.loc[extra["check"] == "column_in_schema", "failure_case"].tolist() == [
+        "country_code"
+    ]
+
+
+@pytest.mark.parametrize("model", [m for m in MODELS if getattr(m.Config, "unique", None)])
+def test_unique_key(model: type[pa.DataFrameModel]) -> None:
+    (key,) = model.Config.unique
+    cases = failures(model, frame(model, [BASE[model], BASE[model]]))
+    hits = cases[cases["check"] == "multiple_fields_uniqueness"]
+    assert set(hits["column"]) == {key}
+    assert sorted(hits["index"].tolist()) == [0, 1]
+
+
+def test_rejected_rows_has_no_unique_key() -> None:
+    # One input row may break several rules, so it may appear several times.
+    row = BASE[RejectedRows]
+    assert len(RejectedRows.validate(frame(RejectedRows, [row, row]))) == 2
+
+
+def test_models_without_unique_key() -> None:
+    assert [m for m in MODELS if not getattr(m.Config, "unique", None)] == [RejectedRows]
+
+
+@pytest.mark.parametrize(
+    ("model", "changes"),
+    [
+        # A URL or a citation each suffices.
+        *[(m, {"source_url": None}) for m in PROVENANCE_MODELS],
+        *[(m, {"citation": None}) for m in PROVENANCE_MODELS],
+        # Open-ended or undated rows are allowed.
+        (Memberships, {"left_year": None, "joined_year": None, "as_of_year": None}),
+        (Memberships, {"left_year": 2005}),
+        (Agreements, {"start_date": None, "start_year": None, "end_year": None}),
+        (Agreements, {"start_date": None}),
+        (Agreements, {"end_year": 2020}),
+        (Agreements, {"city_a_id": "gn:10", "city_b_id": "gn:9"}),  # string order
+        (Commitments, {"baseline_year": None, "reduction_pct": None}),
+        (Commitments, {"reduction_pct": 0.0, "target_year": 2100, "baseline_year": 1800}),
+        (Commitments, {"reduction_pct": 100.0}),
+        (Networks, {"hq_city_id": None, "hq_country_code": None, "hq_city_name": None}),
+        (Networks, {"hq_city_id": None}),
+        (Cities, {"latitude": -90.0, "longitude": 180.0, "population": 0}),
+        (Gazetteer, {"population": None, "ascii_name": None, "alternate_names": None}),
+    ],
+    ids=lambda v: name_of(v) if isinstance(v, type) else "-".join(v),
+)
+def test_allowed_variants_still_valid(
+    model: type[pa.DataFrameModel], changes: dict[str, Any]
+) -> None:
+    valid = model.validate(changed(model, changes), lazy=True)
+    assert len(valid) == 1
+    for column, value in changes.items():
+        if value is None:
+            assert valid[column].isna().all()
+        else:
+            assert valid[column].iloc[0] == value
+
+
+def test_coercion_turns_registry_strings_into_types() -> None:
+    data = changed(Memberships, {"joined_year": "2005", "left_year": None, "as_of_year": "2025"})
+    valid = Memberships.validate(data)
+    assert str(valid["joined_year"].dtype) == "Int64"
+    assert valid["joined_year"].iloc[0] == 2005
+    assert valid["as_of_year"].iloc[0] == 2025
+    assert valid["left_year"].isna().all()
