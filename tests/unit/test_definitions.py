@@ -70,3 +70,8 @@ def test_the_weekly_refresh_is_stopped_until_started() -> None:
 def test_workspace_points_at_the_code_location() -> None:
     workspace = yaml.safe_load((PROJECT_ROOT / "workspace.yaml").read_text())
     assert workspace["load_from"][0]["python_module"]["module_name"] == "pipeline.definitions"
+
+
+def test_the_code_location_loads_as_the_ui_loads_it() -> None:
+    # resolve_job_def alone does not catch clashing op and job names; the UI's load does
+    dg.Definitions.validate_loadable(defs)
