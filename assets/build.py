@@ -206,6 +206,25 @@ def resolve_column(
     )
 
 
+def resolve_cities(
+    frame: pd.DataFrame,
+    index: NameIndex,
+    rejects: Rejects,
+    columns: tuple[str, str, str],
+    id_column: str,
+) -> pd.DataFrame:
+    """Add `id_column` from (name, country, admin1) columns; rows whose city is not found
+    go to `rejects` with the reason and leave the frame."""
+    name, country, admin1 = columns
+    frame = frame.copy()
+    frame[id_column], reasons = resolve_column(frame, index, name, country, admin1)
+    unresolved = frame.index[frame[id_column].isna()]
+    rejects.add(
+        unresolved, "city_unresolved", reasons[unresolved], name, frame.loc[unresolved, name]
+    )
+    return frame.drop(index=unresolved)
+
+
 def build_networks(rows: pd.DataFrame, gazetteer: pd.DataFrame) -> tuple[Built, int]:
     """Networks from the registry; returns the result and how many stated HQs were not found.
 
@@ -227,20 +246,9 @@ def build_networks(rows: pd.DataFrame, gazetteer: pd.DataFrame) -> tuple[Built, 
 def build_memberships(rows: pd.DataFrame, gazetteer: pd.DataFrame, networks: pd.DataFrame) -> Built:
     """One row per network and member city; the city found in the gazetteer."""
     rejects = Rejects(rows, "memberships")
-    frame = rows.copy()
-    index = NameIndex(gazetteer, frame["country_code"].dropna().unique())
-    frame["city_id"], reasons = resolve_column(
-        frame, index, "city_name", "country_code", "admin1_code"
-    )
-    unresolved = frame.index[frame["city_id"].isna()]
-    rejects.add(
-        unresolved,
-        "city_unresolved",
-        reasons[unresolved],
-        "city_name",
-        frame.loc[unresolved, "city_name"],
-    )
-    frame = frame.drop(index=unresolved)
+    index = NameIndex(gazetteer, rows["country_code"].dropna().unique())
+    columns = ("city_name", "country_code", "admin1_code")
+    frame = resolve_cities(rows, index, rejects, columns, "city_id")
     unknown = frame.index[~frame["network_id"].isin(networks["network_id"])]
     rejects.add(
         unknown,
@@ -264,16 +272,8 @@ def build_agreements(rows: pd.DataFrame, gazetteer: pd.DataFrame) -> Built:
     countries = pd.concat([frame["city_a_country_code"], frame["city_b_country_code"]])
     index = NameIndex(gazetteer, countries.dropna().unique())
     for side in ("a", "b"):
-        name = f"city_{side}_name"
-        ids, reasons = resolve_column(
-            frame, index, name, f"city_{side}_country_code", f"city_{side}_admin1_code"
-        )
-        frame[f"city_{side}_id"] = ids
-        unresolved = frame.index[ids.isna()]
-        rejects.add(
-            unresolved, "city_unresolved", reasons[unresolved], name, frame.loc[unresolved, name]
-        )
-        frame = frame.drop(index=unresolved)
+        columns = (f"city_{side}_name", f"city_{side}_country_code", f"city_{side}_admin1_code")
+        frame = resolve_cities(frame, index, rejects, columns, f"city_{side}_id")
     same = frame.index[frame["city_a_id"] == frame["city_b_id"]]
     rejects.add(
         same, "self_pair", "both sides are the same city", "city_a_id", frame.loc[same, "city_a_id"]
@@ -297,20 +297,10 @@ def build_agreements(rows: pd.DataFrame, gazetteer: pd.DataFrame) -> Built:
 def build_commitments(rows: pd.DataFrame, gazetteer: pd.DataFrame) -> Built:
     """One row per stated commitment of a city."""
     rejects = Rejects(rows, "commitments")
-    frame = rows.copy()
-    index = NameIndex(gazetteer, frame["country_code"].dropna().unique())
-    frame["city_id"], reasons = resolve_column(
-        frame, index, "city_name", "country_code", "admin1_code"
-    )
-    unresolved = frame.index[frame["city_id"].isna()]
-    rejects.add(
-        unresolved,
-        "city_unresolved",
-        reasons[unresolved],
-        "city_name",
-        frame.loc[unresolved, "city_name"],
-    )
-    frame = frame.drop(index=unresolved).rename(columns={"city_name": "city_source_name"})
+    index = NameIndex(gazetteer, rows["country_code"].dropna().unique())
+    columns = ("city_name", "country_code", "admin1_code")
+    frame = resolve_cities(rows, index, rejects, columns, "city_id")
+    frame = frame.rename(columns={"city_name": "city_source_name"})
     numbers = ["target_year", "baseline_year", "reduction_pct"]
     frame["commitment_id"] = [
         stable_id("com", city, kind, *(canonical_number(v) for v in values), source)

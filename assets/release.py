@@ -20,18 +20,10 @@ from schemas import SCHEMA_VERSION
             "release",
             group_name="release",
             kinds={"duckdb", "parquet"},
-            deps=[
-                "cities",
-                "networks",
-                "memberships",
-                "agreements",
-                "commitments",
-                "sources",
-                "rejected_rows",
-            ],
-            description="A versioned release in warehouse/releases/<version>/: citydiplomacy.duckdb, "
-            "one zstd Parquet file per table and manifest.json; `latest` moves to it once it "
-            "is complete.",
+            deps=list(TABLES),
+            description="A versioned release in warehouse/releases/<version>/: "
+            "citydiplomacy.duckdb, one zstd Parquet file per table and manifest.json; `latest` "
+            "moves to it once it is complete.",
         )
     ],
 )

@@ -34,48 +34,14 @@ from schemas.cities import Cities
 from schemas.commitments import Commitments
 from schemas.memberships import Memberships
 from schemas.networks import Networks
+from tests.conftest import small_gazetteer
 
 PRAGUE, TEL_AVIV, TAIPEI, PORTLAND_OR = "gn:3067696", "gn:293397", "gn:1668341", "gn:5746545"
-
-# geonames_id|name|ascii_name|alternate_names|latitude|longitude|feature|country|admin1|population
-PLACES = """\
-3067696|Prague|Prague|Praag,Prag,Praga,Praha|50.08804|14.42076|PPLC|CZ|52|1165581
-3448439|São Paulo|Sao Paulo|Sampa,San Paulo|-23.5475|-46.63611|PPLA|BR|27|10021295
-5746545|Portland|Portland||45.52345|-122.67621|PPLA2|US|OR|652503
-4975802|Portland|Portland||43.66147|-70.25533|PPLA2|US|ME|68408
-4250542|Springfield|Springfield||39.80172|-89.64371|PPLA|US|IL|116565
-4409896|Springfield|Springfield||37.21533|-93.29824|PPLA2|US|MO|166810
-293397|Tel Aviv|Tel Aviv|Tel Aviv-Yafo,Tel-Aviv|32.08088|34.78057|PPLA|IL|05|432892
-1668341|Taipei|Taipei|Taibei,T'ai-pei|25.04776|121.53185|PPLC|TW|03|7871900
-"""
-GAZETTEER_COLUMNS = [
-    "geonames_id",
-    "name",
-    "ascii_name",
-    "alternate_names",
-    "latitude",
-    "longitude",
-    "feature_code",
-    "country_code",
-    "admin1_code",
-    "population",
-]
-NUMBERS = {
-    "geonames_id": "Int64",
-    "latitude": "float64",
-    "longitude": "float64",
-    "population": "Int64",
-}
 
 
 @pytest.fixture
 def gazetteer() -> pd.DataFrame:
-    """The gazetteer as the GeoNames parser hands it on, with its snapshot id."""
-    rows = [line.split("|") for line in PLACES.splitlines()]
-    frame = pd.DataFrame(rows, columns=GAZETTEER_COLUMNS, dtype=object)
-    frame = frame.where(frame != "", None).astype(NUMBERS)
-    frame["snapshot_id"] = "geonames-cities15000-abc"
-    return frame
+    return small_gazetteer()
 
 
 def registry(table: str, *rows: dict[str, Any]) -> pd.DataFrame:

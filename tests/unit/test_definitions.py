@@ -9,16 +9,9 @@ import yaml
 from assets.checks import SCHEMAS
 from pipeline.definitions import defs
 from pipeline.paths import PROJECT_ROOT
+from pipeline.publish import TABLES
 
-CORE = {
-    "cities",
-    "networks",
-    "memberships",
-    "agreements",
-    "commitments",
-    "sources",
-    "rejected_rows",
-}
+CORE = set(TABLES)
 
 
 def asset_keys() -> dict[str, dg.AssetSpec]:

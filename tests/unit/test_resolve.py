@@ -1,56 +1,18 @@
 """NameIndex: exact name matching against a small gazetteer of real GeoNames places."""
 
-import pandas as pd
 import pytest
 
 from assets.resolve import NameIndex, Resolution, explain, normalise_name
+from tests.conftest import small_gazetteer
 
 PRAGUE, SAO_PAULO, TEL_AVIV = 3067696, 3448439, 293397
 PORTLAND_OR, PORTLAND_ME = 5746545, 4975802
 SPRINGFIELD_IL, SPRINGFIELD_MO = 4250542, 4409896
 
-# geonames_id|name|ascii_name|alternate_names|latitude|longitude|feature|country|admin1|population
-PLACES = """\
-3067696|Prague|Prague|Praag,Prag,Praga,Praha|50.08804|14.42076|PPLC|CZ|52|1165581
-3448439|São Paulo|Sao Paulo|Sampa,San Paulo|-23.5475|-46.63611|PPLA|BR|27|10021295
-5746545|Portland|Portland||45.52345|-122.67621|PPLA2|US|OR|652503
-4975802|Portland|Portland||43.66147|-70.25533|PPLA2|US|ME|68408
-4250542|Springfield|Springfield||39.80172|-89.64371|PPLA|US|IL|116565
-4409896|Springfield|Springfield||37.21533|-93.29824|PPLA2|US|MO|166810
-293397|Tel Aviv|Tel Aviv|Tel Aviv-Yafo,Tel-Aviv|32.08088|34.78057|PPLA|IL|05|432892
-"""
-
-COLUMNS = [
-    "geonames_id",
-    "name",
-    "ascii_name",
-    "alternate_names",
-    "latitude",
-    "longitude",
-    "feature_code",
-    "country_code",
-    "admin1_code",
-    "population",
-]
-NUMBERS = {
-    "geonames_id": "Int64",
-    "latitude": "float64",
-    "longitude": "float64",
-    "population": "Int64",
-}
-
-
-def gazetteer() -> pd.DataFrame:
-    """The places as the GeoNames parser gives them: text columns with None for empty."""
-    rows = [line.split("|") for line in PLACES.splitlines()]
-    frame = pd.DataFrame(rows, columns=COLUMNS, dtype=object)
-    frame = frame.where(frame != "", None)
-    return frame.astype(NUMBERS)
-
 
 @pytest.fixture
 def index() -> NameIndex:
-    return NameIndex(gazetteer(), ["CZ", "BR", "US", "IL"])
+    return NameIndex(small_gazetteer(), ["CZ", "BR", "US", "IL"])
 
 
 @pytest.mark.parametrize(
@@ -89,7 +51,7 @@ def test_alternate_name_with_hyphen(index: NameIndex) -> None:
 
 def test_accents_folded_without_ascii_name() -> None:
     # Without the ASCII name, 'Sao Paulo' still matches 'São Paulo' itself once folded.
-    frame = gazetteer()
+    frame = small_gazetteer()
     frame["ascii_name"] = None
     found = NameIndex(frame, ["BR"]).resolve("Sao Paulo", "BR")
     assert found == Resolution(SAO_PAULO, "exact", (SAO_PAULO,))
@@ -133,7 +95,7 @@ def test_country_filters_candidates(index: NameIndex) -> None:
 
 
 def test_only_asked_countries_are_indexed() -> None:
-    index = NameIndex(gazetteer(), ["US"])
+    index = NameIndex(small_gazetteer(), ["US"])
     assert index.resolve("Prague", "CZ").method == "unresolved"
     assert index.resolve("Springfield", "US", "MO").geonames_id == SPRINGFIELD_MO
     assert set(index.admin1) == {PORTLAND_OR, PORTLAND_ME, SPRINGFIELD_IL, SPRINGFIELD_MO}
