@@ -6,7 +6,6 @@ UV_VERSION := 0.13.8
 UV := .tools/bin/uv
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
-export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
 .PHONY: release refresh test lint dev install
 

@@ -135,12 +135,16 @@ def split_valid_rows(
                     f"{cases.to_string(max_rows=20)}"
                 ) from errors
             for (index, check), group in row_cases.groupby(["index", "check"], sort=True):
-                column = group["column"].iloc[0] if len(group) == 1 else None
-                if column == rejects.table_name:
-                    column = None
-                value = str(group["failure_case"].iloc[0]) if column else None
-                reason = f"{check} failed" + (f" on {column}={value!r}" if column else "")
-                rejects.add(pd.Index([index]), str(check), reason, column, value)
+                where = pd.Index([index])
+                if (group["schema_context"] == "Column").all():
+                    # a column rule: one reject per failing column, naming its value
+                    for column, case in group.groupby("column", sort=True):
+                        value = str(case["failure_case"].iloc[0])
+                        reason = f"{check} failed on {column}={value!r}"
+                        rejects.add(where, str(check), reason, str(column), value)
+                else:
+                    # a whole-row rule (a dataframe check) names no single column
+                    rejects.add(where, str(check), f"{check} failed", None, None)
             remaining = remaining.drop(index=row_cases["index"].unique())
     raise SchemaChangedError(f"{rejects.table_name}: validation did not settle after 10 rounds")
 
@@ -190,8 +194,11 @@ def resolve_column(
     reasons: list[str | None] = []
     for row in rows.itertuples(index=False):
         values = row._asdict()
-        city_name, country_code, admin1_code = values[name], values[country], values[admin1]
-        if not city_name or not country_code:
+        city_name, country_code, admin1_code = (
+            v if isinstance(v, str) and v.strip() else None
+            for v in (values[name], values[country], values[admin1])
+        )
+        if city_name is None or country_code is None:
             city_ids.append(None)
             reasons.append(f"{name} and {country} are both needed to find the city")
             continue
@@ -334,6 +341,7 @@ def build_sources(files: list[SourceFile], infos: list[SourceInfo]) -> pd.DataFr
         {
             "snapshot_id": f.snapshot_id,
             "source": f.source,
+            "role": f.role,
             "file_name": f.file_name,
             "publisher": by_slug[f.source].publisher,
             "origin": f.origin,

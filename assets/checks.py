@@ -1,14 +1,19 @@
-"""Asset checks: a blocking pandera schema check on every parsed and core table, foreign-key
-and provenance checks between tables, and row-count expectations per source. A failing
-blocking check stops everything downstream, so no release is published."""
+"""Asset checks: a blocking pandera schema check on the gazetteer and every published table,
+foreign-key and provenance checks between tables, and row-count expectations (gazetteer,
+networks). A failing blocking check stops everything downstream; the release runs the same
+rules once more itself (release_problems), so a partial run cannot publish either.
 
-from collections.abc import Iterable
+The parsed registry frames have no schema check of their own: their parser refuses a
+changed header, and their rows are checked, one by one, as the core tables are built."""
+
+from collections.abc import Iterable, Mapping
 
 import dagster as dg
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from pipeline.publish import TABLES
 from schemas.agreements import Agreements
 from schemas.cities import Cities
 from schemas.commitments import Commitments
@@ -76,6 +81,74 @@ def keys_result(missing: list[str], what: str) -> dg.AssetCheckResult:
     )
 
 
+# The relation rules as plain functions: the asset checks below and the release's own
+# last validation (release_problems) call the same code.
+
+
+def uncovered_city_ids(
+    cities: pd.DataFrame,
+    networks: pd.DataFrame,
+    memberships: pd.DataFrame,
+    agreements: pd.DataFrame,
+    commitments: pd.DataFrame,
+) -> list[str]:
+    used = [
+        networks["hq_city_id"],
+        memberships["city_id"],
+        agreements["city_a_id"],
+        agreements["city_b_id"],
+        commitments["city_id"],
+    ]
+    return missing_keys(used, cities["city_id"])
+
+
+def unknown_network_ids(memberships: pd.DataFrame, networks: pd.DataFrame) -> list[str]:
+    return missing_keys([memberships["network_id"]], networks["network_id"])
+
+
+def unknown_country_codes(cities: pd.DataFrame, countries: pd.DataFrame) -> list[str]:
+    return missing_keys([cities["country_code"]], countries["country_code"])
+
+
+def untraced_snapshot_ids(sources: pd.DataFrame, *tables: pd.DataFrame) -> list[str]:
+    return missing_keys([t["snapshot_id"] for t in tables], sources["snapshot_id"])
+
+
+def release_problems(
+    tables: Mapping[str, pd.DataFrame], countries: pd.DataFrame, gazetteer_rows: int
+) -> list[str]:
+    """Every blocking rule, run once more on exactly what is about to be published.
+
+    The asset checks stop a full run; this stops a partial one too (a user materializing
+    only `release` in the UI reuses stored tables whose checks may have failed).
+    """
+    problems = []
+    for name in TABLES:
+        result = schema_result(tables[name], SCHEMAS[name])
+        if not result.passed:
+            problems.append(f"{name}_schema: {result.metadata['failures'].value} failures")
+    relations = {
+        "cities_cover_references": uncovered_city_ids(
+            tables["cities"],
+            tables["networks"],
+            tables["memberships"],
+            tables["agreements"],
+            tables["commitments"],
+        ),
+        "memberships_network_fk": unknown_network_ids(tables["memberships"], tables["networks"]),
+        "cities_country_codes": unknown_country_codes(tables["cities"], countries),
+        "sources_cover_provenance": untraced_snapshot_ids(
+            tables["sources"], *(tables[n] for n in TABLES if n != "sources")
+        ),
+    }
+    problems += [f"{name}: {', '.join(bad[:10])}" for name, bad in relations.items() if bad]
+    if gazetteer_rows < MIN_GAZETTEER_ROWS:
+        problems.append(f"gazetteer_row_count: {gazetteer_rows} < {MIN_GAZETTEER_ROWS}")
+    if tables["networks"].empty:
+        problems.append("networks_not_empty: no networks")
+    return problems
+
+
 @dg.asset_check(
     asset="cities",
     blocking=True,
@@ -92,14 +165,8 @@ def cities_cover_references(
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
 ) -> dg.AssetCheckResult:
-    used = [
-        networks["hq_city_id"],
-        memberships["city_id"],
-        agreements["city_a_id"],
-        agreements["city_b_id"],
-        commitments["city_id"],
-    ]
-    return keys_result(missing_keys(used, cities["city_id"]), "city_ids")
+    missing = uncovered_city_ids(cities, networks, memberships, agreements, commitments)
+    return keys_result(missing, "city_ids")
 
 
 @dg.asset_check(
@@ -111,9 +178,7 @@ def cities_cover_references(
 def memberships_network_fk(
     memberships: pd.DataFrame, networks: pd.DataFrame
 ) -> dg.AssetCheckResult:
-    return keys_result(
-        missing_keys([memberships["network_id"]], networks["network_id"]), "network_ids"
-    )
+    return keys_result(unknown_network_ids(memberships, networks), "network_ids")
 
 
 @dg.asset_check(
@@ -125,8 +190,7 @@ def memberships_network_fk(
 def cities_country_codes(
     cities: pd.DataFrame, parsed_geonames__countries: pd.DataFrame
 ) -> dg.AssetCheckResult:
-    missing = missing_keys([cities["country_code"]], parsed_geonames__countries["country_code"])
-    return keys_result(missing, "country_codes")
+    return keys_result(unknown_country_codes(cities, parsed_geonames__countries), "country_codes")
 
 
 @dg.asset_check(
@@ -147,11 +211,8 @@ def sources_cover_provenance(
     commitments: pd.DataFrame,
     rejected_rows: pd.DataFrame,
 ) -> dg.AssetCheckResult:
-    used = [
-        t["snapshot_id"]
-        for t in (cities, networks, memberships, agreements, commitments, rejected_rows)
-    ]
-    return keys_result(missing_keys(used, sources["snapshot_id"]), "snapshot_ids")
+    tables = (cities, networks, memberships, agreements, commitments, rejected_rows)
+    return keys_result(untraced_snapshot_ids(sources, *tables), "snapshot_ids")
 
 
 @dg.asset_check(

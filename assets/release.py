@@ -5,8 +5,8 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from assets.checks import SCHEMAS
-from pipeline.publish import TABLES, publish_release
+from assets.checks import release_problems
+from pipeline.publish import TABLES, ReleaseError, publish_release
 from pipeline.resources import WarehouseResource
 from schemas import SCHEMA_VERSION
 
@@ -20,7 +20,7 @@ from schemas import SCHEMA_VERSION
             "release",
             group_name="release",
             kinds={"duckdb", "parquet"},
-            deps=list(TABLES),
+            deps=[*TABLES, "parsed_geonames__countries", "parsed_geonames__cities"],
             description="A versioned release in warehouse/releases/<version>/: "
             "citydiplomacy.duckdb, one zstd Parquet file per table and manifest.json; `latest` "
             "moves to it once it is complete.",
@@ -37,6 +37,8 @@ def release(
     commitments: pd.DataFrame,
     sources: pd.DataFrame,
     rejected_rows: pd.DataFrame,
+    parsed_geonames__countries: pd.DataFrame,
+    parsed_geonames__cities: pd.DataFrame,
 ) -> dg.MaterializeResult:
     """Validate every table once more, then publish them as one release."""
     tables = {
@@ -48,8 +50,9 @@ def release(
         "sources": sources,
         "rejected_rows": rejected_rows,
     }
-    for name in TABLES:
-        SCHEMAS[name].validate(tables[name], lazy=True)
+    problems = release_problems(tables, parsed_geonames__countries, len(parsed_geonames__cities))
+    if problems:
+        raise ReleaseError("blocking rules fail, nothing published: " + "; ".join(problems))
     notes = sorted({n for n in sources["note"].dropna()})
     published = publish_release(
         warehouse.releases_dir,

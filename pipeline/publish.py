@@ -135,14 +135,16 @@ def git_commit(project_root: Path) -> tuple[str | None, bool | None]:
 
 
 def check_sources_kept(previous: Release | None, sources: pd.DataFrame) -> None:
-    """Refuse a release that would silently drop a source the previous release had."""
+    """Refuse a release that would silently drop a source, or a file of a source, that the
+    previous release had (e.g. GeoNames admin1 names when only a bundled copy is left)."""
     if previous is None:
         return
-    before = {s["source"] for s in previous.manifest.get("sources", [])}
-    missing = sorted(before - set(sources["source"]))
+    before = {(s["source"], s.get("role")) for s in previous.manifest.get("sources", [])}
+    now = set(zip(sources["source"], sources["role"], strict=True))
+    missing = sorted(f"{source}/{role}" for source, role in before - now)
     if missing:
         raise ReleaseError(
-            f"release {previous.version} had source(s) {missing} that this build lacks; "
+            f"release {previous.version} had {', '.join(missing)}, which this build lacks; "
             "a source that cannot be refreshed must keep its last snapshot"
         )
 
@@ -155,7 +157,11 @@ def publish_release(
     extra: Mapping[str, Any] | None = None,
     today: date | None = None,
 ) -> Release:
-    """Write a new release and point `latest` at it; on any error nothing is published."""
+    """Write a new release and point `latest` at it.
+
+    An error before the folder's rename publishes nothing. If only moving `latest` fails,
+    the complete release stands in its folder and `latest` still names the previous one.
+    """
     root = Path(root)
     if set(tables) != set(TABLES):
         raise ReleaseError(f"a release needs exactly the tables {TABLES}, got {sorted(tables)}")

@@ -62,8 +62,11 @@ def utc_now() -> datetime:
 
 
 def snapshot_id_for(retrieved_at: datetime, sha256: str) -> str:
-    """Ids sort by time and name their content: '20251119T101500Z-3f2a9c1d0b7e'."""
-    return f"{retrieved_at.strftime('%Y%m%dT%H%M%SZ')}-{sha256[:12]}"
+    """Ids sort by time and name their content: '20251119T101500123456Z-3f2a9c1d0b7e'.
+
+    Microseconds keep two snapshots stored within one second in the order they were made.
+    """
+    return f"{retrieved_at.strftime('%Y%m%dT%H%M%S%fZ')}-{sha256[:12]}"
 
 
 class SnapshotStore:
@@ -117,7 +120,7 @@ class SnapshotStore:
                 snapshot_id=snapshot_id,
                 file_name=file_name,
                 origin=origin,
-                retrieved_at=retrieved_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+                retrieved_at=retrieved_at.isoformat(timespec="microseconds").replace("+00:00", "Z"),
                 sha256=sha256,
                 bytes=size,
                 licence=licence,

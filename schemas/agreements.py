@@ -44,6 +44,10 @@ class Agreements(Provenance):
     def pair_in_canonical_order(cls, df: pd.DataFrame) -> pd.Series:
         return df["city_a_id"] < df["city_b_id"]
 
+    @pa.check("start_date", description="start_date is a real calendar date.")
+    def start_date_is_a_date(cls, dates: pd.Series) -> pd.Series:
+        return pd.to_datetime(dates, format="%Y-%m-%d", errors="coerce").notna()
+
     @pa.dataframe_check(description="start_date, when given, falls in start_year.")
     def start_date_in_start_year(cls, df: pd.DataFrame) -> pd.Series:
         year = df["start_date"].str.slice(0, 4).astype("Int64")

@@ -10,6 +10,9 @@ from schemas.codes import SHA256_PATTERN, SOURCES
 class Sources(pa.DataFrameModel):
     snapshot_id: Series[str] = pa.Field(description="Snapshot id; the provenance key.")
     source: Series[str] = pa.Field(isin=SOURCES, description="Source slug.")
+    role: Series[str] = pa.Field(
+        description="What the file gives the build (e.g. 'cities', 'countries', 'memberships')."
+    )
     file_name: Series[str] = pa.Field(description="Name of the stored file.")
     publisher: Series[str] = pa.Field(description="Who publishes the source.")
     origin: Series[str] = pa.Field(

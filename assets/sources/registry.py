@@ -150,8 +150,10 @@ def parse_registry_table(content: bytes, table: str, file_name: str) -> pd.DataF
         )
     rows = []
     try:
+        # a quoted field may span lines: a record starts on the line after the last one
+        next_line = reader.line_num + 1
         for fields in reader:
-            line = reader.line_num
+            line, next_line = next_line, reader.line_num + 1
             if not any(field.strip() for field in fields):
                 continue
             if len(fields) != len(expected):

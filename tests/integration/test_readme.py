@@ -32,28 +32,59 @@ def release_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_readme_has_examples() -> None:
     assert len(SQL) >= 4
-    assert len(PYTHON) >= 2
+    assert len(PYTHON) == 2  # each Python example has its own test below
+
+
+def latest(home: Path) -> Path:
+    return home / "warehouse" / "releases" / "latest"
 
 
 @pytest.mark.parametrize("query", SQL, ids=[q.splitlines()[0] for q in SQL])
-def test_sql_examples_return_rows(release_home: Path, query: str) -> None:
-    database = release_home / "warehouse" / "releases" / "latest" / "citydiplomacy.duckdb"
-    with duckdb.connect(str(database), read_only=True) as con:
-        rows = con.execute(query).fetchall()
-    assert rows
+def test_sql_examples_agree_on_duckdb_and_parquet(release_home: Path, query: str) -> None:
+    release = latest(release_home)
+    with duckdb.connect(str(release / "citydiplomacy.duckdb"), read_only=True) as con:
+        from_file = con.execute(query).fetchall()
+    with duckdb.connect() as con:
+        for parquet in sorted((release / "parquet").glob("*.parquet")):
+            con.execute(f"CREATE VIEW {parquet.stem} AS SELECT * FROM read_parquet('{parquet}')")
+        from_parquet = con.execute(query).fetchall()
+    assert from_file
+    assert from_file == from_parquet
 
 
-@pytest.mark.parametrize("code", PYTHON, ids=[f"python-{i}" for i in range(len(PYTHON))])
-def test_python_examples_run(
+def run_example(code: str, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(home)
+    script = tmp_path / "example.py"
+    script.write_text(code)
+    runpy.run_path(str(script))
+
+
+def test_python_duckdb_example_prints_member_counts(
     release_home: Path,
-    code: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.chdir(release_home)
-    script = tmp_path / "example.py"
-    script.write_text(code)
-    runpy.run_path(str(script))
+    run_example(PYTHON[0], release_home, tmp_path, monkeypatch)
     printed = capsys.readouterr().out
-    assert "c40" in printed or "country_code" in printed
+    with duckdb.connect(str(latest(release_home) / "citydiplomacy.duckdb"), read_only=True) as con:
+        c40 = con.execute("select count(*) from memberships where network_id = 'c40'").fetchone()
+    assert c40 is not None and c40[0] > 50
+    assert re.search(rf"c40\s+{c40[0]}\b", printed), printed
+
+
+def test_python_parquet_example_prints_the_largest_c40_cities(
+    release_home: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    run_example(PYTHON[1], release_home, tmp_path, monkeypatch)
+    printed = capsys.readouterr().out
+    with duckdb.connect(str(latest(release_home) / "citydiplomacy.duckdb"), read_only=True) as con:
+        largest = con.execute(
+            """select c.name from memberships m join cities c using (city_id)
+               where m.network_id = 'c40' order by c.population desc limit 1"""
+        ).fetchone()
+    assert largest is not None
+    assert largest[0] in printed

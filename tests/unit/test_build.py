@@ -146,6 +146,18 @@ def test_city_without_country_is_rejected(gazetteer: pd.DataFrame) -> None:
     assert reject["reason"] == "city_name and country_code are both needed to find the city"
 
 
+def test_missing_names_in_a_string_typed_frame_are_not_read_as_names(
+    gazetteer: pd.DataFrame,
+) -> None:
+    rows = registry("memberships", MEMBER, {**MEMBER, "city_name": None}).astype(
+        {"city_name": "str"}
+    )
+    built = build_memberships(rows, gazetteer, NETWORKS)
+    assert built.table["city_id"].tolist() == [PRAGUE]
+    reject = only(built.rejected, rule="city_unresolved")
+    assert reject["reason"] == "city_name and country_code are both needed to find the city"
+
+
 def test_unknown_network_is_a_foreign_key_reject(gazetteer: pd.DataFrame) -> None:
     built = memberships(gazetteer, MEMBER, {**MEMBER, "network_id": "nope"})
     assert built.table["network_id"].tolist() == ["c40"]
@@ -170,6 +182,17 @@ def test_year_that_is_not_a_number_is_rejected_alone(gazetteer: pd.DataFrame) ->
     assert "coerce_dtype('Int64')" in rules
     assert all("Int64" in r and ("coerce" in r or "dtype" in r) for r in rules)
     assert json.loads(built.rejected["record"].iloc[0])["city_name"] == "Tel Aviv"
+
+
+def test_one_check_failing_in_two_columns_names_both(gazetteer: pd.DataFrame) -> None:
+    built = memberships(gazetteer, {**MEMBER, "joined_year": "abc", "left_year": "xyz"})
+    assert built.table.empty
+    coerce = built.rejected[built.rejected["rule"] == "coerce_dtype('Int64')"]
+    assert sorted(zip(coerce["column_name"], coerce["value"], strict=True)) == [
+        ("joined_year", "abc"),
+        ("left_year", "xyz"),
+    ]
+    assert set(coerce["source_row"]) == {"memberships.csv line 2"}
 
 
 def test_role_outside_code_list_is_rejected(gazetteer: pd.DataFrame) -> None:
@@ -489,10 +512,7 @@ def test_networks(gazetteer: pd.DataFrame) -> None:
         {**NETWORK, "network_id": "cookbook", "focus": "cooking"},
         {**NETWORK, "network_id": "nohq", "hq_city_name": None, "hq_country_code": None},
     )
-    result = build_networks(rows, gazetteer)
-    assert isinstance(result, tuple)
-    built, unresolved_hq = result
-    assert isinstance(built, Built)
+    built, unresolved_hq = build_networks(rows, gazetteer)
     assert unresolved_hq == 1  # Bonn is not in the gazetteer; 'nohq' states no HQ
     table = built.table.set_index("network_id")
     assert list(built.table.columns) == column_order(Networks)

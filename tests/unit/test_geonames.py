@@ -2,6 +2,9 @@
 through the real HTTP client against a local fake server."""
 
 import io
+import re
+import socket
+import threading
 import zipfile
 from pathlib import Path
 
@@ -9,7 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from assets.sources import ParseError, geonames
-from pipeline.http import FetchError, build_session
+from pipeline.http import FetchError, build_session, fetch_chunks
 from pipeline.snapshots import SnapshotStore
 from tests.conftest import FIXTURES, serve_geonames_dump
 
@@ -83,6 +86,32 @@ def test_countries_without_their_header_are_refused() -> None:
         geonames.parse_countries(without.encode())
 
 
+@pytest.mark.parametrize(
+    ("parse", "content", "message"),
+    [
+        (geonames.parse_admin1, b"US.OR\tOregon\tOregon\tabc\n", "line 1: geonameid 'abc'"),
+        (
+            geonames.parse_admin1,
+            "US.OR\tÖregon\tOregon\t1\n".encode("latin-1"),
+            r"byte 6: not UTF-8",
+        ),
+        (geonames.parse_countries, b"\xff#ISO", r"byte 0: not UTF-8"),
+    ],
+)
+def test_country_and_admin1_errors_name_file_and_position(parse, content, message) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ParseError, match=rf"^geonames: \w+\.txt, {message}"):
+        parse(content)
+
+
+def test_a_non_numeric_country_geonameid_names_the_line() -> None:
+    lines = (FIXTURES / "geonames" / "countryInfo.txt").read_text().splitlines()
+    fields = lines[2].split("\t")
+    fields[16] = "n/a"
+    lines[2] = "\t".join(fields)
+    with pytest.raises(ParseError, match=r"countryInfo.txt, line 3: geonameid 'n/a'"):
+        geonames.parse_countries("\n".join(lines).encode())
+
+
 def test_parse_admin1_splits_country_and_code() -> None:
     frame = geonames.parse_admin1((FIXTURES / "geonames" / "admin1CodesASCII.txt").read_bytes())
     oregon = frame[(frame["country_code"] == "US") & (frame["admin1_code"] == "OR")]
@@ -129,14 +158,15 @@ def test_check_import_refuses_files_that_are_not_dump_files() -> None:
 def test_fetch_dump_stores_each_file_once(tmp_path: Path, httpserver: HTTPServer) -> None:
     base = serve_geonames_dump(httpserver, gazetteer=b"zip bytes")
     store = SnapshotStore(tmp_path)
-    stored = geonames.fetch_dump(store, build_session(retries=0), "cities15000", base)
+    stored, errors = geonames.fetch_dump(store, build_session(retries=0), "cities15000", base)
+    assert errors == {}
     assert [(s.file_name, created) for s, created in stored] == [
         ("cities15000.zip", True),
         ("countryInfo.txt", True),
         ("admin1CodesASCII.txt", True),
     ]
     assert stored[0][0].origin == base + "cities15000.zip"
-    again = geonames.fetch_dump(store, build_session(retries=0), "cities15000", base)
+    again, _ = geonames.fetch_dump(store, build_session(retries=0), "cities15000", base)
     assert [created for _, created in again] == [False, False, False]
     agents = {r.headers["User-Agent"] for r, _ in httpserver.log}
     assert len(agents) == 1 and agents.pop().startswith("citydiplomacy-pipeline/")
@@ -147,8 +177,6 @@ def test_fetch_retries_server_errors_then_succeeds(tmp_path: Path, httpserver: H
     httpserver.expect_ordered_request("/countryInfo.txt").respond_with_data("busy", status=502)
     httpserver.expect_ordered_request("/countryInfo.txt").respond_with_data("AD\tAND")
     store = SnapshotStore(tmp_path)
-    from pipeline.http import fetch_chunks
-
     chunks = fetch_chunks(
         build_session(retries=3, backoff=0), "geonames", httpserver.url_for("/countryInfo.txt")
     )
@@ -157,16 +185,55 @@ def test_fetch_retries_server_errors_then_succeeds(tmp_path: Path, httpserver: H
     assert len(httpserver.log) == 3
 
 
-def test_fetch_failure_names_source_and_url_and_stores_nothing(
+def test_one_failed_file_names_source_and_url_and_costs_no_other(
     tmp_path: Path, httpserver: HTTPServer
 ) -> None:
+    serve_geonames_dump(httpserver, gazetteer=b"zip bytes")
+    httpserver.clear_all_handlers()
     httpserver.expect_request("/cities15000.zip").respond_with_data("gone", status=404)
+    httpserver.expect_request("/countryInfo.txt").respond_with_data("AD\tAND")
+    httpserver.expect_request("/admin1CodesASCII.txt").respond_with_data("US.OR\tOregon\tOregon\t1")
     store = SnapshotStore(tmp_path)
-    with pytest.raises(
-        FetchError, match=r"geonames: GET http://.*/cities15000.zip answered HTTP 404"
-    ):
-        geonames.fetch_dump(store, build_session(retries=0), "cities15000", httpserver.url_for("/"))
-    assert store.snapshots("geonames") == []
+    stored, errors = geonames.fetch_dump(
+        store, build_session(retries=0), "cities15000", httpserver.url_for("/")
+    )
+    assert list(errors) == ["cities15000.zip"]
+    assert re.fullmatch(
+        r"geonames: GET http://.*/cities15000.zip answered HTTP 404", errors["cities15000.zip"]
+    )
+    assert [s.file_name for s, _ in stored] == ["countryInfo.txt", "admin1CodesASCII.txt"]
+    assert store.latest("geonames", "cities15000.zip") is None
+    assert geonames.role_of("cities15000.zip") == "cities"
+
+
+def test_a_body_short_of_its_content_length_is_refused() -> None:
+    # a raw socket, because a well-behaved test server corrects a lying Content-Length
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def answer_short() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nAD\tAND")
+
+    server = threading.Thread(target=answer_short, daemon=True)
+    server.start()
+    url = f"http://127.0.0.1:{port}/countryInfo.txt"
+    chunks = fetch_chunks(build_session(retries=0), "geonames", url)
+    with pytest.raises(FetchError, match=r"geonames: GET http://127.0.0.1:\d+/countryInfo.txt"):
+        b"".join(chunks)
+    server.join(timeout=5)
+    listener.close()
+
+
+def test_a_body_past_the_size_cap_is_refused(httpserver: HTTPServer) -> None:
+    httpserver.expect_request("/cities500.zip").respond_with_data(b"x" * 5000)
+    chunks = fetch_chunks(
+        build_session(retries=0), "geonames", httpserver.url_for("/cities500.zip"), max_bytes=1000
+    )
+    with pytest.raises(FetchError, match="is larger than 1000 bytes"):
+        b"".join(chunks)
 
 
 def test_unknown_gazetteer_is_refused() -> None:

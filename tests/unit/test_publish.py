@@ -17,10 +17,17 @@ from pipeline.publish import ReleaseError, ReleaseLockedError, next_version, pub
 DAY = date(2026, 11, 22)
 
 
-def tables(sources: tuple[str, ...] = ("geonames", "registry")) -> dict[str, pd.DataFrame]:
+FILES = (("geonames", "cities"), ("geonames", "admin1"), ("registry", "networks"))
+
+
+def tables(sources: tuple[tuple[str, str], ...] = FILES) -> dict[str, pd.DataFrame]:
     frames = {name: pd.DataFrame({"id": [1, 2]}) for name in publish.TABLES}
     frames["sources"] = pd.DataFrame(
-        {"source": list(sources), "snapshot_id": ["s1", "s2"][: len(sources)]}
+        {
+            "source": [source for source, _ in sources],
+            "role": [role for _, role in sources],
+            "snapshot_id": [f"s{i}" for i in range(len(sources))],
+        }
     )
     return frames
 
@@ -105,9 +112,18 @@ def test_a_failure_at_any_stage_publishes_nothing(
 
 def test_a_release_that_drops_a_source_is_refused(tmp_path: Path) -> None:
     release(tmp_path)
-    with pytest.raises(ReleaseError, match=r"had source\(s\) \['registry'\]"):
-        release(tmp_path, tables(sources=("geonames",)))
+    with pytest.raises(ReleaseError, match="had registry/networks, which this build lacks"):
+        release(tmp_path, tables(sources=FILES[:2]))
     assert [r.version for r in publish.list_releases(tmp_path)] == ["2026.11.22"]
+
+
+def test_a_release_that_drops_one_file_of_a_source_is_refused(tmp_path: Path) -> None:
+    release(tmp_path)
+    with pytest.raises(ReleaseError, match="had geonames/admin1, which this build lacks"):
+        release(tmp_path, tables(sources=(FILES[0], FILES[2])))
+    assert release(tmp_path, tables(sources=(*FILES, ("geonames", "countries")))).version == (
+        "2026.11.22.1"
+    )
 
 
 def test_a_release_missing_a_table_is_refused(tmp_path: Path) -> None:

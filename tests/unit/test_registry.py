@@ -91,6 +91,14 @@ def test_blank_lines_are_skipped_and_empty_cells_are_null(tmp_path: Path) -> Non
     assert frame.iloc[0]["source_row"] == "memberships.csv line 3"
 
 
+def test_a_record_spanning_lines_is_named_by_its_first_line(tmp_path: Path) -> None:
+    good = ["c40", "Paris", "FR", "", "member", "", "", "", "C40 list,\nas read in 2025", "2025"]
+    content = write(tmp_path, [HEADER, good, [], good])
+    frame = registry.parse_registry_table(content, "memberships", "memberships.csv")
+    assert frame["source_row"].tolist() == ["memberships.csv line 2", "memberships.csv line 5"]
+    assert frame.iloc[0]["citation"] == "C40 list,\nas read in 2025"
+
+
 def test_a_missing_registry_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match=r"networks\.csv, file: missing"):
         registry.registry_files(tmp_path)

@@ -110,6 +110,7 @@ BASE: dict[type[pa.DataFrameModel], dict[str, Any]] = {
     Sources: {
         "snapshot_id": "registry-memberships-abc",
         "source": "registry",
+        "role": "memberships",
         "file_name": "memberships.csv",
         "publisher": "citydiplomacy project",
         "origin": "raw/registry/memberships.csv",
@@ -277,6 +278,20 @@ CASES = [
     case(Agreements, {"status": "dormant"}, "status", "isin", "status"),
     case(Agreements, {"start_date": "2020/01/13"}, "start_date", "str_matches", "date-slashes"),
     case(Agreements, {"start_date": "13-01-2020"}, "start_date", "str_matches", "date-dmy"),
+    case(
+        Agreements,
+        {"start_date": "2020-13-45", "start_year": 2020},
+        "start_date",
+        "start_date_is_a_date",
+        "date-impossible",
+    ),
+    case(
+        Agreements,
+        {"start_date": "2019-02-29", "start_year": 2019},
+        "start_date",
+        "start_date_is_a_date",
+        "date-not-a-leap-year",
+    ),
     case(
         Agreements,
         {"city_a_id": "gn:3067696", "city_b_id": "gn:1668341"},

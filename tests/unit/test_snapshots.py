@@ -27,7 +27,7 @@ def test_store_writes_file_and_manifest(tmp_path: Path) -> None:
     store = SnapshotStore(tmp_path)
     snapshot, created = store_bytes(store, b"AD\tAND\n", T0)
     assert created
-    assert snapshot.snapshot_id == "20251119T101500Z-" + snapshot.sha256[:12]
+    assert snapshot.snapshot_id == "20251119T101500000000Z-" + snapshot.sha256[:12]
     folder = tmp_path / "geonames" / snapshot.snapshot_id
     assert (folder / "countryInfo.txt").read_bytes() == b"AD\tAND\n"
     manifest = json.loads((folder / "manifest.json").read_text())
@@ -36,7 +36,7 @@ def test_store_writes_file_and_manifest(tmp_path: Path) -> None:
         "snapshot_id": snapshot.snapshot_id,
         "file_name": "countryInfo.txt",
         "origin": "https://example.org/countryInfo.txt",
-        "retrieved_at": "2025-11-19T10:15:00Z",
+        "retrieved_at": "2025-11-19T10:15:00.000000Z",
         "sha256": hashlib.sha256(b"AD\tAND\n").hexdigest(),
         "bytes": 7,
         "licence": "CC BY 4.0",
@@ -73,6 +73,15 @@ def test_reverting_to_old_content_is_a_new_observation(tmp_path: Path) -> None:
     assert latest is not None
     assert store.read(latest) == b"A"
     assert len(store.snapshots("geonames")) == 3
+
+
+def test_snapshots_stored_within_one_second_keep_their_order(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path)
+    store.store("geonames", "countryInfo.txt", [b"v2"], "o", "CC BY 4.0")
+    newest, _ = store.store("geonames", "countryInfo.txt", [b"v1"], "o", "CC BY 4.0")
+    assert store.latest("geonames", "countryInfo.txt") == newest
+    again, created = store.store("geonames", "countryInfo.txt", [b"v1"], "o", "CC BY 4.0")
+    assert (again, created) == (newest, False)
 
 
 def test_latest_is_per_file_name(tmp_path: Path) -> None:
