@@ -15,7 +15,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from assets.resolve import NameIndex, explain
+from assets.resolve import Resolver
 from assets.sources import SourceFile, SourceInfo
 from schemas.agreements import Agreements
 from schemas.cities import Cities
@@ -184,13 +184,15 @@ def canonical_number(value: object) -> str:
 
 def resolve_column(
     rows: pd.DataFrame,
-    index: NameIndex,
+    resolver: Resolver,
     name: str,
     country: str,
     admin1: str,
-) -> tuple[pd.Series, pd.Series]:
-    """(city_id, reason) per row; city_id null where unresolved or ambiguous."""
+) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(city_id, method, reason) per row; city_id is null where the city is unresolved,
+    ambiguous or in conflict with the source's coordinates, and the reason says why."""
     city_ids: list[str | None] = []
+    methods: list[str] = []
     reasons: list[str | None] = []
     for row in rows.itertuples(index=False):
         values = row._asdict()
@@ -200,22 +202,23 @@ def resolve_column(
         )
         if city_name is None or country_code is None:
             city_ids.append(None)
+            methods.append("unresolved")
             reasons.append(f"{name} and {country} are both needed to find the city")
             continue
-        found = index.resolve(city_name, country_code, admin1_code)
+        found = resolver.resolve(city_name, country_code, admin1_code)
         city_ids.append(found.city_id)
-        reasons.append(
-            None if found.city_id else explain(found, city_name, country_code, admin1_code)
-        )
+        methods.append(found.method)
+        reasons.append(found.reason)
     return (
         pd.Series(city_ids, index=rows.index, dtype="object"),
+        pd.Series(methods, index=rows.index, dtype="object"),
         pd.Series(reasons, index=rows.index, dtype="object"),
     )
 
 
 def resolve_cities(
     frame: pd.DataFrame,
-    index: NameIndex,
+    resolver: Resolver,
     rejects: Rejects,
     columns: tuple[str, str, str],
     id_column: str,
@@ -224,15 +227,16 @@ def resolve_cities(
     go to `rejects` with the reason and leave the frame."""
     name, country, admin1 = columns
     frame = frame.copy()
-    frame[id_column], reasons = resolve_column(frame, index, name, country, admin1)
-    unresolved = frame.index[frame[id_column].isna()]
-    rejects.add(
-        unresolved, "city_unresolved", reasons[unresolved], name, frame.loc[unresolved, name]
-    )
-    return frame.drop(index=unresolved)
+    frame[id_column], methods, reasons = resolve_column(frame, resolver, name, country, admin1)
+    missing = frame[id_column].isna()
+    for method in sorted(set(methods[missing])):
+        # city_unresolved, city_ambiguous or city_conflict
+        rows = frame.index[missing & (methods == method)]
+        rejects.add(rows, f"city_{method}", reasons[rows], name, frame.loc[rows, name])
+    return frame.drop(index=frame.index[missing])
 
 
-def build_networks(rows: pd.DataFrame, gazetteer: pd.DataFrame) -> tuple[Built, int]:
+def build_networks(rows: pd.DataFrame, resolver: Resolver) -> tuple[Built, int]:
     """Networks from the registry; returns the result and how many stated HQs were not found.
 
     An unresolved headquarters keeps the network row: hq_city_name still states it and
@@ -241,21 +245,19 @@ def build_networks(rows: pd.DataFrame, gazetteer: pd.DataFrame) -> tuple[Built, 
     rejects = Rejects(rows, "networks")
     frame = rows.copy()
     has_hq = frame["hq_city_name"].notna() & frame["hq_country_code"].notna()
-    index = NameIndex(gazetteer, frame.loc[has_hq, "hq_country_code"].unique())
-    hq_ids, _ = resolve_column(
-        frame[has_hq], index, "hq_city_name", "hq_country_code", "hq_admin1_code"
+    hq_ids, _, _ = resolve_column(
+        frame[has_hq], resolver, "hq_city_name", "hq_country_code", "hq_admin1_code"
     )
     frame["hq_city_id"] = hq_ids.reindex(frame.index)
     unresolved_hq = int((has_hq & frame["hq_city_id"].isna()).sum())
     return accept(frame, Networks, "network_id", rejects), unresolved_hq
 
 
-def build_memberships(rows: pd.DataFrame, gazetteer: pd.DataFrame, networks: pd.DataFrame) -> Built:
+def build_memberships(rows: pd.DataFrame, resolver: Resolver, networks: pd.DataFrame) -> Built:
     """One row per network and member city; the city found in the gazetteer."""
     rejects = Rejects(rows, "memberships")
-    index = NameIndex(gazetteer, rows["country_code"].dropna().unique())
     columns = ("city_name", "country_code", "admin1_code")
-    frame = resolve_cities(rows, index, rejects, columns, "city_id")
+    frame = resolve_cities(rows, resolver, rejects, columns, "city_id")
     unknown = frame.index[~frame["network_id"].isin(networks["network_id"])]
     rejects.add(
         unknown,
@@ -272,15 +274,13 @@ def build_memberships(rows: pd.DataFrame, gazetteer: pd.DataFrame, networks: pd.
     return accept(frame, Memberships, "membership_id", rejects)
 
 
-def build_agreements(rows: pd.DataFrame, gazetteer: pd.DataFrame) -> Built:
+def build_agreements(rows: pd.DataFrame, resolver: Resolver) -> Built:
     """One row per unordered city pair and kind, stored as city_a_id < city_b_id."""
     rejects = Rejects(rows, "agreements")
     frame = rows.copy()
-    countries = pd.concat([frame["city_a_country_code"], frame["city_b_country_code"]])
-    index = NameIndex(gazetteer, countries.dropna().unique())
     for side in ("a", "b"):
         columns = (f"city_{side}_name", f"city_{side}_country_code", f"city_{side}_admin1_code")
-        frame = resolve_cities(frame, index, rejects, columns, f"city_{side}_id")
+        frame = resolve_cities(frame, resolver, rejects, columns, f"city_{side}_id")
     same = frame.index[frame["city_a_id"] == frame["city_b_id"]]
     rejects.add(
         same, "self_pair", "both sides are the same city", "city_a_id", frame.loc[same, "city_a_id"]
@@ -301,12 +301,11 @@ def build_agreements(rows: pd.DataFrame, gazetteer: pd.DataFrame) -> Built:
     return accept(frame, Agreements, "agreement_id", rejects)
 
 
-def build_commitments(rows: pd.DataFrame, gazetteer: pd.DataFrame) -> Built:
+def build_commitments(rows: pd.DataFrame, resolver: Resolver) -> Built:
     """One row per stated commitment of a city."""
     rejects = Rejects(rows, "commitments")
-    index = NameIndex(gazetteer, rows["country_code"].dropna().unique())
     columns = ("city_name", "country_code", "admin1_code")
-    frame = resolve_cities(rows, index, rejects, columns, "city_id")
+    frame = resolve_cities(rows, resolver, rejects, columns, "city_id")
     frame = frame.rename(columns={"city_name": "city_source_name"})
     numbers = ["target_year", "baseline_year", "reduction_pct"]
     frame["commitment_id"] = [

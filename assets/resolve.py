@@ -1,21 +1,113 @@
-"""Match a source's city name (with its country, and admin1 when given) to one GeoNames place.
+"""Resolve a source's city reference (name, country, and admin1, coordinates or a GeoNames id
+when it has them) to one GeoNames place.
 
-Exact matching only: a name equal to a place's name or ASCII name, else to one of its
-alternate names, after case, accents and punctuation are folded. Two candidates are never
-settled by a guess: the reference is reported ambiguous with its candidates.
+Accurate first, complete second. Candidates are looked for in tiers: the GeoNames id, the
+exact name, an alternate name, the name with affixes such as "City of" or "Metropole"
+removed, and last a fuzzy match inside the country. Coordinates confirm a candidate or
+separate namesakes; a candidate far from the source's coordinates is refused. Candidates
+that score alike are never settled by a guess: the reference is reported ambiguous.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
+import pycountry
+from rapidfuzz import fuzz, process
 
 _NOT_WORD = re.compile(r"[^\w]+")
+_PARENTHESES = re.compile(r"\([^)]*\)")
+
+# Constituent countries and common names that pycountry does not list as countries.
+COUNTRY_ALIASES = {
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "great britain": "GB",
+    "uk": "GB",
+    "united kingdom": "GB",
+    "usa": "US",
+    "united states": "US",
+    "united states of america": "US",
+    "russia": "RU",
+    "south korea": "KR",
+    "korea": "KR",
+    "north korea": "KP",
+    "taiwan": "TW",
+    "vietnam": "VN",
+    "laos": "LA",
+    "iran": "IR",
+    "syria": "SY",
+    "bolivia": "BO",
+    "venezuela": "VE",
+    "tanzania": "TZ",
+    "moldova": "MD",
+    "czechia": "CZ",
+    "czech republic": "CZ",
+    "turkey": "TR",
+    "turkiye": "TR",
+    "ivory coast": "CI",
+    "cote d ivoire": "CI",
+    "palestine": "PS",
+    "kosovo": "XK",
+}
+
+# Words sources put around a city's name; removed only when the name as given finds nothing.
+PREFIXES = (
+    "city of",
+    "town of",
+    "municipality of",
+    "municipio de",
+    "municipio",
+    "ayuntamiento de",
+    "ajuntament de",
+    "prefeitura de",
+    "prefeitura municipal de",
+    "comune di",
+    "ville de",
+    "stadt",
+    "gemeente",
+)
+SUFFIXES = (
+    "metropolitan municipality",
+    "metropolitan city",
+    "metropole",
+    "metropolis",
+    "distrito capital",
+    "federal capital territory",
+    "capital district",
+    "city council",
+    "borough council",
+    "district council",
+    "municipality",
+    "municipal",
+    "city",
+    "town",
+    "nct",
+)
+
+# How far a candidate may lie from the source's own coordinates and still be that place.
+CONFIRM_KM = 30.0
+# A namesake this many times more populous than the next is not "alike": sources naming
+# "Salvador, BR" mean the city of 2.9 million, not a village of 2,000.
+DOMINANCE = 20.0
+FUZZY_CUTOFF = 90.0
+
+CONFIDENCE = {
+    "id": 1.0,
+    "exact": 1.0,
+    "alternate_name": 0.95,
+    "normalised": 0.9,
+    "fuzzy": 0.8,
+    "coordinates": 0.9,
+}
 
 
 def normalise_name(name: str) -> str:
@@ -25,62 +117,293 @@ def normalise_name(name: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", stripped.casefold()).split())
 
 
+def strip_affixes(normalised: str) -> str:
+    """'city of indianapolis' -> 'indianapolis'; 'amiens metropole' -> 'amiens'."""
+    name = normalised
+    for prefix in PREFIXES:
+        if name.startswith(prefix + " "):
+            name = name[len(prefix) + 1 :]
+            break
+    for suffix in SUFFIXES:
+        if name.endswith(" " + suffix):
+            name = name[: -len(suffix) - 1]
+            break
+    return name
+
+
+def split_name(raw: str, country_code: str | None) -> tuple[str, str | None]:
+    """The name without parenthesised qualifiers or a trailing subdivision code, and that
+    code: 'City of Indianapolis, IN' -> ('City of Indianapolis', 'IN')."""
+    name = _PARENTHESES.sub(" ", raw).strip()
+    match = re.fullmatch(r"(.+?),\s*([A-Z]{2,3})", name)
+    if match and country_code and subdivision_name(country_code, match.group(2)):
+        return match.group(1).strip(), match.group(2)
+    return name, None
+
+
+def subdivision_name(country_code: str, code: str) -> str | None:
+    """'US', 'IN' -> 'Indiana' (ISO 3166-2 via pycountry), or None."""
+    subdivision = pycountry.subdivisions.get(code=f"{country_code}-{code}")
+    return subdivision.name if subdivision is not None else None
+
+
+def normalise_country(value: str | None, names: dict[str, str] | None = None) -> str | None:
+    """ISO alpha-2 from an alpha-2 or alpha-3 code or a country name in a common spelling;
+    `names` adds the gazetteer's own country names (normalised name -> alpha-2)."""
+    if value is None or not str(value).strip():
+        return None
+    text = str(value).strip()
+    key = normalise_name(text)
+    if key in COUNTRY_ALIASES:
+        return COUNTRY_ALIASES[key]
+    if names and key in names:
+        return names[key]
+    try:
+        return str(pycountry.countries.lookup(text).alpha_2)
+    except LookupError:
+        return None
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(a))
+
+
 @dataclass(frozen=True)
 class Resolution:
-    """The outcome for one reference: a geonames id, or why there is none."""
+    """The outcome for one reference: a GeoNames id with how it was found, or why not."""
 
     geonames_id: int | None
-    method: str  # 'exact', 'alternate_name', 'unresolved' or 'ambiguous'
+    # id, exact, alternate_name, normalised, fuzzy or coordinates; else unresolved,
+    # ambiguous or conflict (a name match far from the source's coordinates)
+    method: str
+    confidence: float = 0.0
     candidates: tuple[int, ...] = ()
+    runner_up: int | None = None
+    reason: str | None = None
+    distance_km: float | None = None
 
     @property
     def city_id(self) -> str | None:
         return None if self.geonames_id is None else f"gn:{self.geonames_id}"
 
 
-class NameIndex:
-    """Normalised names -> GeoNames ids, per country, for the countries asked about."""
-
-    def __init__(self, gazetteer: pd.DataFrame, countries: Iterable[str]) -> None:
-        wanted = set(countries)
-        places = gazetteer[gazetteer["country_code"].isin(wanted)]
-        self.admin1: dict[int, str | None] = {}
-        self.primary: dict[tuple[str, str], set[int]] = defaultdict(set)
-        self.alternate: dict[tuple[str, str], set[int]] = defaultdict(set)
-        for row in places.itertuples(index=False):
-            geonames_id = int(row.geonames_id)
-            country = str(row.country_code)
-            self.admin1[geonames_id] = None if pd.isna(row.admin1_code) else str(row.admin1_code)
-            for name in (row.name, row.ascii_name):
-                if isinstance(name, str) and name:
-                    self.primary[(country, normalise_name(name))].add(geonames_id)
-            if isinstance(row.alternate_names, str):
-                for name in row.alternate_names.split(","):
-                    if name:
-                        self.alternate[(country, normalise_name(name))].add(geonames_id)
-
-    def resolve(self, name: str, country_code: str, admin1_code: str | None = None) -> Resolution:
-        key = (country_code, normalise_name(name))
-        seen: set[int] = set()
-        for method, table in (("exact", self.primary), ("alternate_name", self.alternate)):
-            found = table.get(key, set())
-            if admin1_code:
-                found = {i for i in found if self.admin1.get(i) == admin1_code}
-            seen |= found
-            if len(found) == 1:
-                return Resolution(next(iter(found)), method, tuple(sorted(found)))
-            if len(found) > 1:
-                return Resolution(None, "ambiguous", tuple(sorted(found)))
-        return Resolution(None, "unresolved", tuple(sorted(seen)))
+@dataclass
+class _Place:
+    country: str
+    admin1: str | None
+    latitude: float
+    longitude: float
+    population: int
 
 
-def explain(resolution: Resolution, name: str, country_code: str, admin1: str | None) -> str:
-    """A reason a person can act on, for rejected_rows."""
-    where = f"{country_code}" + (f" (admin1 {admin1})" if admin1 else "")
-    if resolution.method == "ambiguous":
-        ids = ", ".join(f"gn:{i}" for i in resolution.candidates)
-        return (
-            f"{len(resolution.candidates)} GeoNames places named {name!r} in {where}: {ids}; "
-            "give admin1_code to choose"
+@dataclass
+class Resolver:
+    """A gazetteer's names indexed per country, ready to resolve references.
+
+    Build it once per gazetteer (the Dagster resource keeps it for a run): indexing
+    cities15000 takes about a second, cities500 several.
+    """
+
+    places: dict[int, _Place] = field(default_factory=dict)
+    primary: dict[tuple[str, str], set[int]] = field(default_factory=lambda: defaultdict(set))
+    alternate: dict[tuple[str, str], set[int]] = field(default_factory=lambda: defaultdict(set))
+    fuzzy_names: dict[str, list[tuple[str, int]]] = field(default_factory=lambda: defaultdict(list))
+    country_names: dict[str, str] = field(default_factory=dict)
+    admin1_by_name: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    @classmethod
+    def from_frames(
+        cls,
+        gazetteer: pd.DataFrame,
+        countries: pd.DataFrame | None = None,
+        admin1: pd.DataFrame | None = None,
+    ) -> Resolver:
+        resolver = cls()
+        columns = ["geonames_id", "name", "ascii_name", "alternate_names", "country_code"]
+        columns += ["admin1_code", "latitude", "longitude", "population"]
+        for row in gazetteer[columns].itertuples(index=False):
+            geonames_id, name, ascii_name, alternates, country = row[:5]
+            admin1_code, latitude, longitude, population = row[5:]
+            geonames_id = int(geonames_id)
+            resolver.places[geonames_id] = _Place(
+                country=country,
+                admin1=admin1_code if isinstance(admin1_code, str) else None,
+                latitude=float(latitude),
+                longitude=float(longitude),
+                population=0 if pd.isna(population) else int(population),
+            )
+            for each in {name, ascii_name}:
+                if isinstance(each, str) and each:
+                    key = normalise_name(each)
+                    resolver.primary[(country, key)].add(geonames_id)
+                    resolver.fuzzy_names[country].append((key, geonames_id))
+            if isinstance(alternates, str):
+                for each in alternates.split(","):
+                    if each:
+                        resolver.alternate[(country, normalise_name(each))].add(geonames_id)
+        if countries is not None:
+            for code, name in zip(
+                countries["country_code"], countries["country_name"], strict=True
+            ):
+                resolver.country_names[normalise_name(str(name))] = str(code)
+        if admin1 is not None and not admin1.empty:
+            for code, a1, name in zip(
+                admin1["country_code"], admin1["admin1_code"], admin1["admin1_name"], strict=True
+            ):
+                resolver.admin1_by_name[(str(code), normalise_name(str(name)))] = str(a1)
+        return resolver
+
+    def resolve(
+        self,
+        name: str | None,
+        country: str | None,
+        admin1: str | None = None,
+        latitude: float | None = None,
+        longitude: float | None = None,
+        geonames_id: int | None = None,
+    ) -> Resolution:
+        point = None if latitude is None or longitude is None else (latitude, longitude)
+        if point is not None and (pd.isna(point[0]) or pd.isna(point[1])):
+            point = None
+        if geonames_id is not None and int(geonames_id) in self.places:
+            return self._decide({int(geonames_id)}, "id", point)
+        country_code = normalise_country(country, self.country_names)
+        if not isinstance(name, str) or not name.strip():
+            return Resolution(None, "unresolved", reason="no name given")
+        if country_code is None:
+            return Resolution(None, "unresolved", reason=f"unknown country {country!r}")
+        bare, code = split_name(name, country_code)
+        admin1 = admin1 or self._admin1_for(country_code, code)
+        key = normalise_name(bare)
+        tiers: list[tuple[str, set[int]]] = [
+            ("exact", self.primary.get((country_code, key), set())),
+            ("alternate_name", self.alternate.get((country_code, key), set())),
+        ]
+        stripped = strip_affixes(key)
+        if stripped != key:
+            both = self.primary.get((country_code, stripped), set()) | self.alternate.get(
+                (country_code, stripped), set()
+            )
+            tiers.append(("normalised", both))
+        for method, found in tiers:
+            found = self._in_admin1(found, admin1)
+            if found:
+                return self._decide(found, method, point)
+        found = self._in_admin1(self._fuzzy(country_code, stripped), admin1)
+        if found:
+            return self._decide(found, "fuzzy", point)
+        if point is not None:
+            return self._nearest(country_code, point)
+        where = country_code + (f" (admin1 {admin1})" if admin1 else "")
+        return Resolution(None, "unresolved", reason=f"no GeoNames place named {name!r} in {where}")
+
+    def _admin1_for(self, country_code: str, code: str | None) -> str | None:
+        """A trailing subdivision code as the gazetteer's admin1 code ('US','IN' -> 'IN')."""
+        if code is None:
+            return None
+        name = subdivision_name(country_code, code)
+        by_name = self.admin1_by_name.get((country_code, normalise_name(name or "")))
+        if by_name is not None:
+            return by_name
+        # GeoNames uses the postal codes as US admin1 codes, so they hold without the table
+        return code if country_code == "US" else None
+
+    def _in_admin1(self, found: set[int], admin1: str | None) -> set[int]:
+        if not admin1:
+            return found
+        return {i for i in found if self.places[i].admin1 == admin1}
+
+    def _fuzzy(self, country_code: str, key: str) -> set[int]:
+        names = self.fuzzy_names.get(country_code)
+        if not names or len(key) < 4:
+            return set()
+        hits = process.extract(
+            key,
+            [n for n, _ in names],
+            scorer=fuzz.ratio,
+            score_cutoff=FUZZY_CUTOFF,
+            limit=5,
         )
-    return f"no GeoNames place named {name!r} in {where}"
+        if not hits:
+            return set()
+        best = max(score for _, score, _ in hits)
+        return {names[i][1] for _, score, i in hits if score == best}
+
+    def _nearest(self, country_code: str, point: tuple[float, float]) -> Resolution:
+        """No name matched: a place within CONFIRM_KM of the source's coordinates, if one
+        stands out, is the city (method 'coordinates')."""
+        near = sorted(
+            (distance_km(*point, p.latitude, p.longitude), i)
+            for i, p in self.places.items()
+            if p.country == country_code
+            and abs(p.latitude - point[0]) < 0.5
+            and abs(p.longitude - point[1]) < 0.5 / max(math.cos(math.radians(point[0])), 0.1)
+        )
+        near = [(d, i) for d, i in near if d <= CONFIRM_KM]
+        if not near:
+            return Resolution(None, "unresolved", reason="no name match and no place nearby")
+        if len(near) > 1 and near[1][0] < 2 * near[0][0] + 1:
+            ids = tuple(i for _, i in near[:5])
+            return Resolution(None, "ambiguous", candidates=ids, reason="several places nearby")
+        distance, best = near[0]
+        runner = near[1][1] if len(near) > 1 else None
+        return Resolution(
+            best, "coordinates", CONFIDENCE["coordinates"] * 0.8, (best,), runner, None, distance
+        )
+
+    def _decide(
+        self, found: set[int], method: str, point: tuple[float, float] | None
+    ) -> Resolution:
+        """One candidate, or the one the evidence singles out; never a guess among equals."""
+        ranked = sorted(found, key=lambda i: -self.places[i].population)
+        candidates = tuple(ranked)
+        if point is not None:
+            distances = {
+                i: distance_km(*point, self.places[i].latitude, self.places[i].longitude)
+                for i in ranked
+            }
+            close = sorted((d, i) for i, d in distances.items() if d <= CONFIRM_KM)
+            if not close:
+                nearest = min(distances.values())
+                return Resolution(
+                    None,
+                    "conflict",
+                    candidates=candidates,
+                    reason=f"the name matches places {nearest:.0f} km or more from the "
+                    f"source's coordinates (limit {CONFIRM_KM:.0f} km)",
+                    distance_km=nearest,
+                )
+            if len(close) == 1 or close[1][0] > 2 * close[0][0] + 1:
+                distance, best = close[0]
+                runner = next((i for i in ranked if i != best), None)
+                return Resolution(
+                    best, method, CONFIDENCE[method], candidates, runner, None, distance
+                )
+            return Resolution(
+                None, "ambiguous", candidates=tuple(i for _, i in close), reason=_alike(close)
+            )
+        if len(ranked) == 1:
+            return Resolution(ranked[0], method, CONFIDENCE[method], candidates)
+        first, second = (self.places[i].population for i in ranked[:2])
+        if first >= DOMINANCE * max(second, 1):
+            return Resolution(
+                ranked[0], method, CONFIDENCE[method] * 0.9, candidates, ranked[1], None
+            )
+        ids = ", ".join(f"gn:{i}" for i in ranked[:5])
+        return Resolution(
+            None,
+            "ambiguous",
+            candidates=candidates,
+            runner_up=ranked[1],
+            reason=f"{len(ranked)} places match alike ({ids}); give admin1 or coordinates",
+        )
+
+
+def _alike(close: Iterable[tuple[float, int]]) -> str:
+    return "several places match within reach of the coordinates: " + ", ".join(
+        f"gn:{i} ({d:.0f} km)" for d, i in close
+    )

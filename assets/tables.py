@@ -11,7 +11,9 @@ import dagster as dg
 import pandas as pd
 
 from assets import build
+from assets.resolve import Resolver
 from assets.sources import SourceFile, geonames, registry
+from pipeline.resources import ResolverResource
 
 CORE = "core"
 
@@ -55,13 +57,29 @@ def _emit(table: str, built: build.Built, **extra: Any) -> Iterator[dg.Output]:
     )
 
 
+def _resolver(
+    resolver: ResolverResource,
+    gazetteer: pd.DataFrame,
+    countries: pd.DataFrame,
+    admin1: pd.DataFrame,
+) -> Resolver:
+    return resolver.for_gazetteer(gazetteer, countries, admin1)
+
+
 @dg.multi_asset(
     outs=_outs("networks", "One row per city network (registry), with its headquarters city."),
 )
 def networks(
-    parsed_registry__networks: pd.DataFrame, parsed_geonames__cities: pd.DataFrame
+    resolver: ResolverResource,
+    parsed_registry__networks: pd.DataFrame,
+    parsed_geonames__cities: pd.DataFrame,
+    parsed_geonames__countries: pd.DataFrame,
+    parsed_geonames__admin1: pd.DataFrame,
 ) -> Iterator[dg.Output]:
-    built, unresolved_hq = build.build_networks(parsed_registry__networks, parsed_geonames__cities)
+    index = _resolver(
+        resolver, parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
+    )
+    built, unresolved_hq = build.build_networks(parsed_registry__networks, index)
     yield from _emit("networks", built, unresolved_hq=unresolved_hq)
 
 
@@ -69,11 +87,17 @@ def networks(
     outs=_outs("memberships", "One row per city-network membership, with provenance."),
 )
 def memberships(
+    resolver: ResolverResource,
     parsed_registry__memberships: pd.DataFrame,
     parsed_geonames__cities: pd.DataFrame,
+    parsed_geonames__countries: pd.DataFrame,
+    parsed_geonames__admin1: pd.DataFrame,
     networks: pd.DataFrame,
 ) -> Iterator[dg.Output]:
-    built = build.build_memberships(parsed_registry__memberships, parsed_geonames__cities, networks)
+    index = _resolver(
+        resolver, parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
+    )
+    built = build.build_memberships(parsed_registry__memberships, index, networks)
     yield from _emit("memberships", built)
 
 
@@ -81,9 +105,16 @@ def memberships(
     outs=_outs("agreements", "One row per unordered city pair and kind of agreement."),
 )
 def agreements(
-    parsed_registry__agreements: pd.DataFrame, parsed_geonames__cities: pd.DataFrame
+    resolver: ResolverResource,
+    parsed_registry__agreements: pd.DataFrame,
+    parsed_geonames__cities: pd.DataFrame,
+    parsed_geonames__countries: pd.DataFrame,
+    parsed_geonames__admin1: pd.DataFrame,
 ) -> Iterator[dg.Output]:
-    built = build.build_agreements(parsed_registry__agreements, parsed_geonames__cities)
+    index = _resolver(
+        resolver, parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
+    )
+    built = build.build_agreements(parsed_registry__agreements, index)
     yield from _emit("agreements", built)
 
 
@@ -91,9 +122,16 @@ def agreements(
     outs=_outs("commitments", "One row per commitment a city has stated, with provenance."),
 )
 def commitments(
-    parsed_registry__commitments: pd.DataFrame, parsed_geonames__cities: pd.DataFrame
+    resolver: ResolverResource,
+    parsed_registry__commitments: pd.DataFrame,
+    parsed_geonames__cities: pd.DataFrame,
+    parsed_geonames__countries: pd.DataFrame,
+    parsed_geonames__admin1: pd.DataFrame,
 ) -> Iterator[dg.Output]:
-    built = build.build_commitments(parsed_registry__commitments, parsed_geonames__cities)
+    index = _resolver(
+        resolver, parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
+    )
+    built = build.build_commitments(parsed_registry__commitments, index)
     yield from _emit("commitments", built)
 
 

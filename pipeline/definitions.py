@@ -5,7 +5,12 @@ import dagster as dg
 from assets import checks, parsed, raw, release, tables
 from pipeline import paths
 from pipeline.jobs import refresh_job, release_job
-from pipeline.resources import HttpResource, SnapshotStoreResource, WarehouseResource
+from pipeline.resources import (
+    HttpResource,
+    ResolverResource,
+    SnapshotStoreResource,
+    WarehouseResource,
+)
 from pipeline.schedules import weekly_refresh
 
 
@@ -41,6 +46,7 @@ def build_definitions(
                 root=str(root / "warehouse" / "releases"), project_root=str(paths.PROJECT_ROOT)
             ),
             "http": http or HttpResource(),
+            "resolver": ResolverResource(),
         },
     )
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import requests
+from pydantic import PrivateAttr
 
+from assets.resolve import Resolver
 from pipeline.http import build_session
 from pipeline.snapshots import SnapshotStore
 
@@ -53,3 +56,24 @@ class HttpResource(dg.ConfigurableResource):
     @property
     def timeout(self) -> tuple[float, float]:
         return (self.connect_timeout_seconds, self.read_timeout_seconds)
+
+
+class ResolverResource(dg.ConfigurableResource):
+    """The gazetteer's name index, built once per gazetteer snapshot and shared by every
+    asset of an in-process run (indexing cities500 takes seconds)."""
+
+    _built: dict[str, Resolver] = PrivateAttr(default_factory=dict)
+
+    def for_gazetteer(
+        self, gazetteer: pd.DataFrame, countries: pd.DataFrame, admin1: pd.DataFrame
+    ) -> Resolver:
+        key = str(gazetteer["snapshot_id"].iloc[0]) if len(gazetteer) else "empty"
+        if key not in self._built:
+            self._built.clear()
+            self._built[key] = Resolver.from_frames(gazetteer, countries, admin1)
+        return self._built[key]
+
+    @property
+    def builds(self) -> int:
+        """How many indexes this resource has built (tests check it is one per run)."""
+        return len(self._built)

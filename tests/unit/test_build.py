@@ -27,6 +27,7 @@ from assets.build import (
     stable_id,
     without_unique,
 )
+from assets.resolve import Resolver
 from assets.sources import SourceFile, SourceInfo
 from assets.sources.registry import COLUMNS
 from schemas.agreements import Agreements
@@ -42,6 +43,11 @@ PRAGUE, TEL_AVIV, TAIPEI, PORTLAND_OR = "gn:3067696", "gn:293397", "gn:1668341",
 @pytest.fixture
 def gazetteer() -> pd.DataFrame:
     return small_gazetteer()
+
+
+@pytest.fixture
+def resolver(gazetteer: pd.DataFrame) -> Resolver:
+    return Resolver.from_frames(gazetteer)
 
 
 def registry(table: str, *rows: dict[str, Any]) -> pd.DataFrame:
@@ -85,12 +91,12 @@ MEMBER = {
 }
 
 
-def memberships(gazetteer: pd.DataFrame, *rows: dict[str, Any]) -> Built:
-    return build_memberships(registry("memberships", *rows), gazetteer, NETWORKS)
+def memberships(resolver: Resolver, *rows: dict[str, Any]) -> Built:
+    return build_memberships(registry("memberships", *rows), resolver, NETWORKS)
 
 
-def test_membership_resolves_city(gazetteer: pd.DataFrame) -> None:
-    built = memberships(gazetteer, MEMBER)
+def test_membership_resolves_city(resolver: Resolver) -> None:
+    built = memberships(resolver, MEMBER)
     assert list(built.table.columns) == column_order(Memberships)
     row = built.table.iloc[0]
     assert len(built.table) == 1
@@ -108,14 +114,14 @@ def test_membership_resolves_city(gazetteer: pd.DataFrame) -> None:
     assert list(built.rejected.columns) == REJECT_COLUMNS
 
 
-def test_membership_admin1_chooses_between_namesakes(gazetteer: pd.DataFrame) -> None:
+def test_membership_admin1_chooses_between_namesakes(resolver: Resolver) -> None:
     row = {**MEMBER, "city_name": "Portland", "country_code": "US", "admin1_code": "OR"}
-    built = memberships(gazetteer, row)
+    built = memberships(resolver, row)
     assert built.table["city_id"].tolist() == [PORTLAND_OR]
 
 
-def test_unresolved_city_is_rejected_with_record(gazetteer: pd.DataFrame) -> None:
-    built = memberships(gazetteer, MEMBER, {**MEMBER, "city_name": "Atlantis"})
+def test_unresolved_city_is_rejected_with_record(resolver: Resolver) -> None:
+    built = memberships(resolver, MEMBER, {**MEMBER, "city_name": "Atlantis"})
     assert built.table["source_city_name"].tolist() == ["Praha"]
     reject = only(built.rejected, rule="city_unresolved")
     assert reject["table_name"] == "memberships"
@@ -130,36 +136,35 @@ def test_unresolved_city_is_rejected_with_record(gazetteer: pd.DataFrame) -> Non
     assert "source_row" not in record
 
 
-def test_ambiguous_city_is_rejected_naming_candidates(gazetteer: pd.DataFrame) -> None:
-    built = memberships(gazetteer, {**MEMBER, "city_name": "Springfield", "country_code": "US"})
+def test_ambiguous_city_is_rejected_naming_candidates(resolver: Resolver) -> None:
+    built = memberships(resolver, {**MEMBER, "city_name": "Springfield", "country_code": "US"})
     assert built.table.empty
-    reject = only(built.rejected, rule="city_unresolved")
+    reject = only(built.rejected, rule="city_ambiguous")
     assert reject["reason"] == (
-        "2 GeoNames places named 'Springfield' in US: gn:4250542, gn:4409896; "
-        "give admin1_code to choose"
+        "2 places match alike (gn:4409896, gn:4250542); give admin1 or coordinates"
     )
 
 
-def test_city_without_country_is_rejected(gazetteer: pd.DataFrame) -> None:
-    built = memberships(gazetteer, {**MEMBER, "country_code": None})
+def test_city_without_country_is_rejected(resolver: Resolver) -> None:
+    built = memberships(resolver, {**MEMBER, "country_code": None})
     reject = only(built.rejected, rule="city_unresolved")
     assert reject["reason"] == "city_name and country_code are both needed to find the city"
 
 
 def test_missing_names_in_a_string_typed_frame_are_not_read_as_names(
-    gazetteer: pd.DataFrame,
+    resolver: Resolver,
 ) -> None:
     rows = registry("memberships", MEMBER, {**MEMBER, "city_name": None}).astype(
         {"city_name": "str"}
     )
-    built = build_memberships(rows, gazetteer, NETWORKS)
+    built = build_memberships(rows, resolver, NETWORKS)
     assert built.table["city_id"].tolist() == [PRAGUE]
     reject = only(built.rejected, rule="city_unresolved")
     assert reject["reason"] == "city_name and country_code are both needed to find the city"
 
 
-def test_unknown_network_is_a_foreign_key_reject(gazetteer: pd.DataFrame) -> None:
-    built = memberships(gazetteer, MEMBER, {**MEMBER, "network_id": "nope"})
+def test_unknown_network_is_a_foreign_key_reject(resolver: Resolver) -> None:
+    built = memberships(resolver, MEMBER, {**MEMBER, "network_id": "nope"})
     assert built.table["network_id"].tolist() == ["c40"]
     reject = only(built.rejected, rule="foreign_key")
     assert reject["source_row"] == "memberships.csv line 3"
@@ -167,13 +172,13 @@ def test_unknown_network_is_a_foreign_key_reject(gazetteer: pd.DataFrame) -> Non
     assert reject["reason"] == "network_id is not in networks"
 
 
-def test_year_that_is_not_a_number_is_rejected_alone(gazetteer: pd.DataFrame) -> None:
+def test_year_that_is_not_a_number_is_rejected_alone(resolver: Resolver) -> None:
     rows = [
         MEMBER,
         {**MEMBER, "city_name": "Tel Aviv", "country_code": "IL", "joined_year": "abc"},
         {**MEMBER, "city_name": "São Paulo", "country_code": "BR", "joined_year": "2012"},
     ]
-    built = memberships(gazetteer, *rows)
+    built = memberships(resolver, *rows)
     assert built.table["city_id"].tolist() == [PRAGUE, "gn:3448439"]
     assert built.table["joined_year"].tolist()[1] == 2012
     assert set(built.rejected["column_name"]) == {"joined_year"}
@@ -184,8 +189,8 @@ def test_year_that_is_not_a_number_is_rejected_alone(gazetteer: pd.DataFrame) ->
     assert json.loads(built.rejected["record"].iloc[0])["city_name"] == "Tel Aviv"
 
 
-def test_one_check_failing_in_two_columns_names_both(gazetteer: pd.DataFrame) -> None:
-    built = memberships(gazetteer, {**MEMBER, "joined_year": "abc", "left_year": "xyz"})
+def test_one_check_failing_in_two_columns_names_both(resolver: Resolver) -> None:
+    built = memberships(resolver, {**MEMBER, "joined_year": "abc", "left_year": "xyz"})
     assert built.table.empty
     coerce = built.rejected[built.rejected["rule"] == "coerce_dtype('Int64')"]
     assert sorted(zip(coerce["column_name"], coerce["value"], strict=True)) == [
@@ -195,9 +200,9 @@ def test_one_check_failing_in_two_columns_names_both(gazetteer: pd.DataFrame) ->
     assert set(coerce["source_row"]) == {"memberships.csv line 2"}
 
 
-def test_role_outside_code_list_is_rejected(gazetteer: pd.DataFrame) -> None:
+def test_role_outside_code_list_is_rejected(resolver: Resolver) -> None:
     built = memberships(
-        gazetteer, MEMBER, {**MEMBER, "city_name": "Tel Aviv", "country_code": "IL", "role": "boss"}
+        resolver, MEMBER, {**MEMBER, "city_name": "Tel Aviv", "country_code": "IL", "role": "boss"}
     )
     assert built.table["city_id"].tolist() == [PRAGUE]
     (reject,) = built.rejected.to_dict("records")
@@ -207,9 +212,9 @@ def test_role_outside_code_list_is_rejected(gazetteer: pd.DataFrame) -> None:
     assert reject["reason"].endswith("failed on role='boss'")
 
 
-def test_leaving_before_joining_is_rejected(gazetteer: pd.DataFrame) -> None:
+def test_leaving_before_joining_is_rejected(resolver: Resolver) -> None:
     row = {**MEMBER, "joined_year": "2010", "left_year": "2005"}
-    built = memberships(gazetteer, row, {**row, "network_id": "iclei", "left_year": "2010"})
+    built = memberships(resolver, row, {**row, "network_id": "iclei", "left_year": "2010"})
     assert built.table["network_id"].tolist() == ["iclei"]
     assert built.table["left_year"].tolist() == [2010]
     (reject,) = built.rejected.to_dict("records")
@@ -218,9 +223,9 @@ def test_leaving_before_joining_is_rejected(gazetteer: pd.DataFrame) -> None:
     assert pd.isna(reject["column_name"])
 
 
-def test_same_city_twice_in_a_network_is_a_duplicate(gazetteer: pd.DataFrame) -> None:
+def test_same_city_twice_in_a_network_is_a_duplicate(resolver: Resolver) -> None:
     # 'Praha' and 'Prague' are the same place: the second row repeats the first.
-    built = memberships(gazetteer, MEMBER, {**MEMBER, "city_name": "Prague", "role": "observer"})
+    built = memberships(resolver, MEMBER, {**MEMBER, "city_name": "Prague", "role": "observer"})
     assert built.table["source_city_name"].tolist() == ["Praha"]
     assert built.table["role"].tolist() == ["member"]
     reject = only(built.rejected, rule="duplicate")
@@ -232,8 +237,8 @@ def test_same_city_twice_in_a_network_is_a_duplicate(gazetteer: pd.DataFrame) ->
     )
 
 
-def test_same_city_in_two_networks_is_two_memberships(gazetteer: pd.DataFrame) -> None:
-    built = memberships(gazetteer, MEMBER, {**MEMBER, "network_id": "iclei"})
+def test_same_city_in_two_networks_is_two_memberships(resolver: Resolver) -> None:
+    built = memberships(resolver, MEMBER, {**MEMBER, "network_id": "iclei"})
     assert built.table["membership_id"].tolist() == [
         stable_id("mem", "c40", PRAGUE),
         stable_id("mem", "iclei", PRAGUE),
@@ -253,8 +258,8 @@ MIXED_MEMBERSHIPS = [
 ]
 
 
-def test_rows_rejected_before_validation_are_accounted(gazetteer: pd.DataFrame) -> None:
-    built = memberships(gazetteer, *MIXED_MEMBERSHIPS)
+def test_rows_rejected_before_validation_are_accounted(resolver: Resolver) -> None:
+    built = memberships(resolver, *MIXED_MEMBERSHIPS)
     assert built.table["city_id"].tolist() == [PRAGUE, PORTLAND_OR]
     by_row = rejected_by_row(built)
     assert by_row["memberships.csv line 3"] == ["city_unresolved"]
@@ -273,20 +278,20 @@ def test_rows_rejected_before_validation_are_accounted(gazetteer: pd.DataFrame) 
     ]
 
 
-def test_every_input_row_is_published_or_rejected(gazetteer: pd.DataFrame) -> None:
-    built = memberships(gazetteer, *MIXED_MEMBERSHIPS)
+def test_every_input_row_is_published_or_rejected(resolver: Resolver) -> None:
+    built = memberships(resolver, *MIXED_MEMBERSHIPS)
     rejected_rows = built.rejected["source_row"].nunique()
     assert len(built.table) + rejected_rows == len(MIXED_MEMBERSHIPS)
 
 
-def test_schema_reject_names_its_source_row(gazetteer: pd.DataFrame) -> None:
-    built = memberships(gazetteer, MEMBER, {**MEMBER, "network_id": "iclei", "role": "boss"})
+def test_schema_reject_names_its_source_row(resolver: Resolver) -> None:
+    built = memberships(resolver, MEMBER, {**MEMBER, "network_id": "iclei", "role": "boss"})
     assert built.rejected["source_row"].tolist() == ["memberships.csv line 3"]
 
 
-def test_schema_reject_records_the_input_row_as_read(gazetteer: pd.DataFrame) -> None:
+def test_schema_reject_records_the_input_row_as_read(resolver: Resolver) -> None:
     row = {**MEMBER, "network_id": "iclei", "admin1_code": "52", "role": "boss"}
-    built = memberships(gazetteer, row)
+    built = memberships(resolver, row)
     record = json.loads(built.rejected["record"].iloc[0])
     assert record == {c: row.get(c) for c in COLUMNS["memberships"]}
 
@@ -314,11 +319,11 @@ def swapped(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def test_pair_stored_in_string_order(gazetteer: pd.DataFrame) -> None:
+def test_pair_stored_in_string_order(resolver: Resolver) -> None:
     # Numerically 293397 < 1668341, but ids compare as strings: 'gn:1668341' < 'gn:293397'.
     # Line 2 is in canonical order already, line 3 is reversed.
     other = {**PAIR, "city_b_name": "Prague", "city_b_country_code": "CZ", "kind": "friendship"}
-    built = build_agreements(registry("agreements", other, swapped(PAIR)), gazetteer)
+    built = build_agreements(registry("agreements", other, swapped(PAIR)), resolver)
     assert list(built.table.columns) == column_order(Agreements)
     assert built.rejected.empty
     stored = built.table.set_index("kind")
@@ -338,17 +343,17 @@ def test_pair_stored_in_string_order(gazetteer: pd.DataFrame) -> None:
     )
 
 
-def test_reversed_pair_alone_keeps_both_names(gazetteer: pd.DataFrame) -> None:
-    built = build_agreements(registry("agreements", swapped(PAIR)), gazetteer)
+def test_reversed_pair_alone_keeps_both_names(resolver: Resolver) -> None:
+    built = build_agreements(registry("agreements", swapped(PAIR)), resolver)
     stored = built.table.iloc[0]
     assert (stored["city_a_id"], stored["city_b_id"]) == (TAIPEI, TEL_AVIV)
     assert (stored["city_a_source_name"], stored["city_b_source_name"]) == ("Taipei", "Tel Aviv")
 
 
-def test_swap_keeps_source_spelling_with_its_city(gazetteer: pd.DataFrame) -> None:
+def test_swap_keeps_source_spelling_with_its_city(resolver: Resolver) -> None:
     row = {**PAIR, "city_a_name": "Tel Aviv-Yafo", "city_a_country_code": "IL"}
     row |= {"city_b_name": "Praha", "city_b_country_code": "CZ"}
-    built = build_agreements(registry("agreements", row, swapped(row)), gazetteer)
+    built = build_agreements(registry("agreements", row, swapped(row)), resolver)
     stored = built.table.iloc[0]
     assert (stored["city_a_id"], stored["city_b_id"]) == (TEL_AVIV, PRAGUE)
     assert (stored["city_a_source_name"], stored["city_b_source_name"]) == (
@@ -362,28 +367,26 @@ def test_swap_keeps_source_spelling_with_its_city(gazetteer: pd.DataFrame) -> No
     assert reject["reason"].startswith("duplicate of agreements.csv line 2 (agreement_id agr:")
 
 
-def test_agreement_id_ignores_input_order(gazetteer: pd.DataFrame) -> None:
-    one = build_agreements(registry("agreements", PAIR), gazetteer).table
-    other = build_agreements(registry("agreements", swapped(PAIR)), gazetteer).table
+def test_agreement_id_ignores_input_order(resolver: Resolver) -> None:
+    one = build_agreements(registry("agreements", PAIR), resolver).table
+    other = build_agreements(registry("agreements", swapped(PAIR)), resolver).table
     assert one["agreement_id"].tolist() == other["agreement_id"].tolist()
     assert one["agreement_id"].tolist() == [stable_id("agr", TAIPEI, TEL_AVIV, "sister_city")]
     assert other[["city_a_id", "city_b_id"]].values.tolist() == [[TAIPEI, TEL_AVIV]]
 
 
-def test_kinds_are_separate_agreements(gazetteer: pd.DataFrame) -> None:
-    built = build_agreements(
-        registry("agreements", PAIR, {**PAIR, "kind": "friendship"}), gazetteer
-    )
+def test_kinds_are_separate_agreements(resolver: Resolver) -> None:
+    built = build_agreements(registry("agreements", PAIR, {**PAIR, "kind": "friendship"}), resolver)
     assert built.table["agreement_id"].tolist() == [
         stable_id("agr", TAIPEI, TEL_AVIV, "sister_city"),
         stable_id("agr", TAIPEI, TEL_AVIV, "friendship"),
     ]
 
 
-def test_same_city_on_both_sides_is_a_self_pair(gazetteer: pd.DataFrame) -> None:
+def test_same_city_on_both_sides_is_a_self_pair(resolver: Resolver) -> None:
     row = {**PAIR, "city_a_name": "Prague", "city_a_country_code": "CZ"}
     row |= {"city_b_name": "Praha", "city_b_country_code": "CZ"}
-    built = build_agreements(registry("agreements", PAIR, row), gazetteer)
+    built = build_agreements(registry("agreements", PAIR, row), resolver)
     assert len(built.table) == 1
     reject = only(built.rejected, rule="self_pair")
     assert reject["source_row"] == "agreements.csv line 3"
@@ -391,32 +394,32 @@ def test_same_city_on_both_sides_is_a_self_pair(gazetteer: pd.DataFrame) -> None
     assert reject["reason"] == "both sides are the same city"
 
 
-def test_unresolved_side_is_named(gazetteer: pd.DataFrame) -> None:
-    built = build_agreements(registry("agreements", {**PAIR, "city_b_name": "Atlantis"}), gazetteer)
+def test_unresolved_side_is_named(resolver: Resolver) -> None:
+    built = build_agreements(registry("agreements", {**PAIR, "city_b_name": "Atlantis"}), resolver)
     reject = only(built.rejected, rule="city_unresolved")
     assert (reject["column_name"], reject["value"]) == ("city_b_name", "Atlantis")
     assert reject["reason"] == "no GeoNames place named 'Atlantis' in IL"
     assert json.loads(reject["record"])["city_a_name"] == "Taipei"
 
 
-def test_start_date_outside_start_year_is_rejected(gazetteer: pd.DataFrame) -> None:
+def test_start_date_outside_start_year_is_rejected(resolver: Resolver) -> None:
     good = {**PAIR, "start_date": "2020-01-13"}
     bad = {**PAIR, "kind": "friendship", "start_year": "2019", "start_date": "2020-01-13"}
-    built = build_agreements(registry("agreements", good, bad), gazetteer)
+    built = build_agreements(registry("agreements", good, bad), resolver)
     assert built.table["kind"].tolist() == ["sister_city"]
     assert built.table["start_date"].tolist() == ["2020-01-13"]
     assert built.rejected["rule"].tolist() == ["start_date_in_start_year"]
 
 
-def test_agreement_ending_before_start_is_rejected(gazetteer: pd.DataFrame) -> None:
-    built = build_agreements(registry("agreements", {**PAIR, "end_year": "2019"}), gazetteer)
+def test_agreement_ending_before_start_is_rejected(resolver: Resolver) -> None:
+    built = build_agreements(registry("agreements", {**PAIR, "end_year": "2019"}), resolver)
     assert built.table.empty
     assert built.rejected["rule"].tolist() == ["end_after_start"]
 
 
-def test_rejected_reversed_pair_records_the_input_row(gazetteer: pd.DataFrame) -> None:
+def test_rejected_reversed_pair_records_the_input_row(resolver: Resolver) -> None:
     row = {**PAIR, "city_a_name": "Prague", "city_a_country_code": "CZ"}
-    built = build_agreements(registry("agreements", PAIR, swapped(row), row), gazetteer)
+    built = build_agreements(registry("agreements", PAIR, swapped(row), row), resolver)
     reject = only(built.rejected, rule="duplicate")
     assert reject["source_row"] == "agreements.csv line 4"
     record = json.loads(reject["record"])
@@ -438,8 +441,8 @@ TARGET = {
 }
 
 
-def test_commitment_row(gazetteer: pd.DataFrame) -> None:
-    built = build_commitments(registry("commitments", TARGET), gazetteer)
+def test_commitment_row(resolver: Resolver) -> None:
+    built = build_commitments(registry("commitments", TARGET), resolver)
     assert list(built.table.columns) == column_order(Commitments)
     row = built.table.iloc[0]
     assert row["city_id"] == PORTLAND_OR
@@ -450,20 +453,20 @@ def test_commitment_row(gazetteer: pd.DataFrame) -> None:
     )
 
 
-def test_commitment_id_is_stable(gazetteer: pd.DataFrame) -> None:
+def test_commitment_id_is_stable(resolver: Resolver) -> None:
     other = {**TARGET, "city_name": "Prague", "country_code": "CZ", "admin1_code": None}
-    first = build_commitments(registry("commitments", TARGET, other), gazetteer).table
-    again = build_commitments(registry("commitments", TARGET, other), gazetteer).table
-    reordered = build_commitments(registry("commitments", other, TARGET), gazetteer).table
+    first = build_commitments(registry("commitments", TARGET, other), resolver).table
+    again = build_commitments(registry("commitments", TARGET, other), resolver).table
+    reordered = build_commitments(registry("commitments", other, TARGET), resolver).table
     assert first["commitment_id"].tolist() == again["commitment_id"].tolist()
     assert sorted(first["commitment_id"]) == sorted(reordered["commitment_id"])
     assert first["commitment_id"].str.fullmatch(r"com:[0-9a-f]{16}").all()
     assert first["commitment_id"].nunique() == 2
 
 
-def test_reduction_over_100_percent_is_rejected(gazetteer: pd.DataFrame) -> None:
+def test_reduction_over_100_percent_is_rejected(resolver: Resolver) -> None:
     bad = {**TARGET, "target_year": "2035", "reduction_pct": "150"}
-    built = build_commitments(registry("commitments", TARGET, bad), gazetteer)
+    built = build_commitments(registry("commitments", TARGET, bad), resolver)
     assert built.table["reduction_pct"].tolist() == [50.0]
     (reject,) = built.rejected.to_dict("records")
     assert reject["rule"] == "less_than_or_equal_to(100)"
@@ -472,20 +475,20 @@ def test_reduction_over_100_percent_is_rejected(gazetteer: pd.DataFrame) -> None
 
 
 @pytest.mark.parametrize("baseline", ["2030", "2040"])
-def test_baseline_not_before_target_is_rejected(gazetteer: pd.DataFrame, baseline: str) -> None:
+def test_baseline_not_before_target_is_rejected(resolver: Resolver, baseline: str) -> None:
     built = build_commitments(
-        registry("commitments", {**TARGET, "baseline_year": baseline}), gazetteer
+        registry("commitments", {**TARGET, "baseline_year": baseline}), resolver
     )
     assert built.table.empty
     assert built.rejected["rule"].tolist() == ["baseline_before_target"]
 
 
-def test_unresolved_commitment_city(gazetteer: pd.DataFrame) -> None:
-    built = build_commitments(registry("commitments", {**TARGET, "admin1_code": None}), gazetteer)
+def test_ambiguous_commitment_city(resolver: Resolver) -> None:
+    built = build_commitments(registry("commitments", {**TARGET, "admin1_code": None}), resolver)
     assert built.table.empty
-    reject = only(built.rejected, rule="city_unresolved")
+    reject = only(built.rejected, rule="city_ambiguous")
     assert reject["source_row"] == "commitments.csv line 2"
-    assert "gn:4975802, gn:5746545" in reject["reason"]
+    assert "gn:5746545, gn:4975802" in reject["reason"]
 
 
 # ------------------------------------------------------------------------------- networks
@@ -504,7 +507,7 @@ NETWORK = {
 }
 
 
-def test_networks(gazetteer: pd.DataFrame) -> None:
+def test_networks(resolver: Resolver) -> None:
     rows = registry(
         "networks",
         NETWORK,
@@ -512,8 +515,8 @@ def test_networks(gazetteer: pd.DataFrame) -> None:
         {**NETWORK, "network_id": "cookbook", "focus": "cooking"},
         {**NETWORK, "network_id": "nohq", "hq_city_name": None, "hq_country_code": None},
     )
-    built, unresolved_hq = build_networks(rows, gazetteer)
-    assert unresolved_hq == 1  # Bonn is not in the gazetteer; 'nohq' states no HQ
+    built, unresolved_hq = build_networks(rows, resolver)
+    assert unresolved_hq == 1  # Bonn is not in the resolver; 'nohq' states no HQ
     table = built.table.set_index("network_id")
     assert list(built.table.columns) == column_order(Networks)
     assert list(table.index) == ["c40", "iclei", "nohq"]
@@ -528,24 +531,24 @@ def test_networks(gazetteer: pd.DataFrame) -> None:
     assert json.loads(reject["record"])["network_id"] == "cookbook"
 
 
-def test_ambiguous_hq_is_counted_and_kept(gazetteer: pd.DataFrame) -> None:
+def test_ambiguous_hq_is_counted_and_kept(resolver: Resolver) -> None:
     row = {**NETWORK, "hq_city_name": "Portland", "hq_country_code": "US"}
-    built, unresolved_hq = build_networks(registry("networks", row), gazetteer)
+    built, unresolved_hq = build_networks(registry("networks", row), resolver)
     assert unresolved_hq == 1
     assert built.table["network_id"].tolist() == ["c40"]
     assert built.table["hq_city_id"].isna().all()
 
 
-def test_hq_admin1_settles_a_namesake_headquarters(gazetteer: pd.DataFrame) -> None:
+def test_hq_admin1_settles_a_namesake_headquarters(resolver: Resolver) -> None:
     row = {**NETWORK, "hq_city_name": "Portland", "hq_country_code": "US", "hq_admin1_code": "ME"}
-    built, unresolved_hq = build_networks(registry("networks", row), gazetteer)
+    built, unresolved_hq = build_networks(registry("networks", row), resolver)
     assert unresolved_hq == 0
     assert built.table["hq_city_id"].tolist() == ["gn:4975802"]
 
 
-def test_duplicate_network_id(gazetteer: pd.DataFrame) -> None:
+def test_duplicate_network_id(resolver: Resolver) -> None:
     rows = registry("networks", NETWORK, {**NETWORK, "name": "C40 again"})
-    built, _ = build_networks(rows, gazetteer)
+    built, _ = build_networks(rows, resolver)
     assert built.table["name"].tolist() == ["C40 Cities Climate Leadership Group"]
     reject = only(built.rejected, rule="duplicate")
     assert reject["reason"] == "duplicate of networks.csv line 2 (network_id c40)"

@@ -1,18 +1,60 @@
-"""NameIndex: exact name matching against a small gazetteer of real GeoNames places."""
+"""The resolver on real GeoNames places: namesakes, spellings, affixes, countries given
+several ways, coordinates that confirm or conflict, and the paths that refuse to guess."""
 
+import pandas as pd
 import pytest
 
-from assets.resolve import NameIndex, Resolution, explain, normalise_name
+from assets.resolve import (
+    Resolver,
+    distance_km,
+    normalise_country,
+    normalise_name,
+    split_name,
+    strip_affixes,
+)
+from pipeline.resources import ResolverResource
 from tests.conftest import small_gazetteer
 
-PRAGUE, SAO_PAULO, TEL_AVIV = 3067696, 3448439, 293397
+PRAGUE, SAO_PAULO, TEL_AVIV, TAIPEI = 3067696, 3448439, 293397, 1668341
 PORTLAND_OR, PORTLAND_ME = 5746545, 4975802
 SPRINGFIELD_IL, SPRINGFIELD_MO = 4250542, 4409896
+LONDON_GB, LONDON_CA = 2643743, 6058560
+INDIANAPOLIS, AMIENS, BOGOTA, TOKYO, SALVADOR = 4259418, 3037854, 3688689, 1850147, 3450554
+HAMLET = 9_999_999  # a made-up namesake of Salvador, for the population rule only
+
+# geonames_id|name|ascii_name|alternate_names|latitude|longitude|feature|country|admin1|population
+MORE = """\
+2643743|London|London|Londres,Londra|51.50853|-0.12574|PPLC|GB|ENG|8961989
+6058560|London|London|London Ontario|42.98339|-81.23304|PPL|CA|08|383822
+4259418|Indianapolis|Indianapolis|Indy|39.76838|-86.15804|PPLA|US|IN|887642
+3037854|Amiens|Amiens||49.9|2.3|PPLA2|FR|32|135429
+3688689|Bogotá|Bogota|Santa Fe de Bogota|4.60971|-74.08175|PPLC|CO|34|7674366
+1850147|Tokyo|Tokyo|Tōkyō,東京|35.6895|139.69171|PPLC|JP|40|8336599
+3450554|Salvador|Salvador|Bahia|-12.97563|-38.49096|PPLA|BR|05|2711840
+9999999|Salvador|Salvador||-20.0|-44.0|PPL|BR|15|2000
+"""
 
 
-@pytest.fixture
-def index() -> NameIndex:
-    return NameIndex(small_gazetteer(), ["CZ", "BR", "US", "IL"])
+@pytest.fixture(scope="module")
+def resolver() -> Resolver:
+    extra = pd.DataFrame(
+        [line.split("|") for line in MORE.splitlines()],
+        columns=[c for c in small_gazetteer().columns if c != "snapshot_id"],
+    )
+    extra = extra.where(extra != "", None).astype(
+        {
+            "geonames_id": "Int64",
+            "latitude": "float64",
+            "longitude": "float64",
+            "population": "Int64",
+        }
+    )
+    gazetteer = pd.concat([small_gazetteer().drop(columns="snapshot_id"), extra], ignore_index=True)
+    countries = pd.DataFrame({"country_code": ["CZ"], "country_name": ["Česko"]})
+    admin1 = pd.DataFrame(
+        {"country_code": ["CA"], "admin1_code": ["08"], "admin1_name": ["Ontario"]}
+    )
+    return Resolver.from_frames(gazetteer, countries, admin1)
 
 
 @pytest.mark.parametrize(
@@ -21,7 +63,7 @@ def index() -> NameIndex:
         ("São Paulo", "sao paulo"),
         ("Washington, D.C.", "washington d c"),
         ("  PRAGUE ", "prague"),
-        ("Tel Aviv-Yafo", "tel aviv yafo"),
+        ("Tel Aviv \u2013 Yafo", "tel aviv yafo"),
         ("Zürich", "zurich"),
     ],
 )
@@ -29,93 +71,157 @@ def test_normalise_name(raw: str, expected: str) -> None:
     assert normalise_name(raw) == expected
 
 
-def test_exact_name(index: NameIndex) -> None:
-    found = index.resolve("Prague", "CZ")
-    assert found == Resolution(PRAGUE, "exact", (PRAGUE,))
-    assert found.city_id == "gn:3067696"
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("city of indianapolis", "indianapolis"),
+        ("amiens metropole", "amiens"),
+        ("bogota distrito capital", "bogota"),
+        ("satte city", "satte"),
+        ("ayuntamiento de murcia", "murcia"),
+        ("prague", "prague"),
+    ],
+)
+def test_strip_affixes(raw: str, expected: str) -> None:
+    assert strip_affixes(raw) == expected
 
 
-def test_exact_match_folds_case_and_punctuation(index: NameIndex) -> None:
-    assert index.resolve("PRAGUE.", "CZ") == Resolution(PRAGUE, "exact", (PRAGUE,))
+def test_split_name_takes_off_qualifiers_and_a_subdivision_code() -> None:
+    assert split_name("City of Indianapolis, IN", "US") == ("City of Indianapolis", "IN")
+    assert split_name("Dhaka (North & South)", "BD") == ("Dhaka", None)
+    assert split_name("City of Edmonton, AB", "CA") == ("City of Edmonton", "AB")
+    assert split_name("Tel Aviv, XX", "IL") == ("Tel Aviv, XX", None)
 
 
-def test_alternate_name(index: NameIndex) -> None:
-    assert index.resolve("Praha", "CZ") == Resolution(PRAGUE, "alternate_name", (PRAGUE,))
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("CZ", "CZ"),
+        ("CZE", "CZ"),
+        ("Czechia", "CZ"),
+        ("Czech Republic", "CZ"),
+        ("Korea, Republic of", "KR"),
+        ("England", "GB"),
+        ("Scotland", "GB"),
+        ("United States of America", "US"),
+        ("Viet Nam", "VN"),
+        ("Atlantis", None),
+        (None, None),
+    ],
+)
+def test_normalise_country(given: str | None, expected: str | None) -> None:
+    assert normalise_country(given) == expected
 
 
-def test_alternate_name_with_hyphen(index: NameIndex) -> None:
-    found = index.resolve("Tel Aviv-Yafo", "IL")
-    assert (found.geonames_id, found.method) == (TEL_AVIV, "alternate_name")
-    assert found.city_id == "gn:293397"
+def test_a_country_three_ways_finds_the_same_city(resolver: Resolver) -> None:
+    found = {resolver.resolve("Prague", c).geonames_id for c in ("CZ", "CZE", "Czechia")}
+    assert found == {PRAGUE}
+    # the gazetteer's own country names count too
+    assert resolver.resolve("Prague", "Česko").geonames_id == PRAGUE
 
 
-def test_accents_folded_without_ascii_name() -> None:
-    # Without the ASCII name, 'Sao Paulo' still matches 'São Paulo' itself once folded.
-    frame = small_gazetteer()
-    frame["ascii_name"] = None
-    found = NameIndex(frame, ["BR"]).resolve("Sao Paulo", "BR")
-    assert found == Resolution(SAO_PAULO, "exact", (SAO_PAULO,))
-    assert found.city_id == "gn:3448439"
+def test_exact_and_alternate_names(resolver: Resolver) -> None:
+    exact = resolver.resolve("Prague", "CZ")
+    assert (exact.geonames_id, exact.method, exact.confidence) == (PRAGUE, "exact", 1.0)
+    assert exact.city_id == "gn:3067696"
+    alternate = resolver.resolve("Praha", "CZ")
+    assert (alternate.geonames_id, alternate.method) == (PRAGUE, "alternate_name")
 
 
-def test_accented_input_matches(index: NameIndex) -> None:
-    assert index.resolve("SÃO PAULO", "BR").geonames_id == SAO_PAULO
+def test_namesakes_in_different_countries(resolver: Resolver) -> None:
+    assert resolver.resolve("London", "GB").geonames_id == LONDON_GB
+    assert resolver.resolve("London", "Canada").geonames_id == LONDON_CA
 
 
-def test_same_name_twice_is_ambiguous(index: NameIndex) -> None:
-    found = index.resolve("Portland", "US")
-    assert found == Resolution(None, "ambiguous", (PORTLAND_ME, PORTLAND_OR))
-    assert found.city_id is None
+def test_a_same_country_namesake_told_apart_by_admin1(resolver: Resolver) -> None:
+    assert resolver.resolve("Portland", "US", admin1="OR").geonames_id == PORTLAND_OR
+    assert resolver.resolve("Portland", "US", admin1="ME").geonames_id == PORTLAND_ME
+    assert resolver.resolve("Portland, ME", "US").geonames_id == PORTLAND_ME
 
 
-@pytest.mark.parametrize(("admin1", "expected"), [("OR", PORTLAND_OR), ("ME", PORTLAND_ME)])
-def test_admin1_settles_ambiguity(index: NameIndex, admin1: str, expected: int) -> None:
-    assert index.resolve("Portland", "US", admin1) == Resolution(expected, "exact", (expected,))
+def test_a_same_country_namesake_told_apart_by_coordinates(resolver: Resolver) -> None:
+    found = resolver.resolve("Portland", "US", latitude=43.65, longitude=-70.26)
+    assert (found.geonames_id, found.method) == (PORTLAND_ME, "exact")
+    assert found.distance_km is not None and found.distance_km < 2
+    assert found.runner_up == PORTLAND_OR
 
 
-def test_springfield_is_never_guessed(index: NameIndex) -> None:
-    # Missouri's Springfield is larger, but population does not choose.
-    found = index.resolve("Springfield", "US")
-    assert found.method == "ambiguous"
+def test_coordinates_far_from_the_named_city_are_a_conflict(resolver: Resolver) -> None:
+    # Brno's coordinates with Prague's name: 185 km apart, refused rather than accepted
+    found = resolver.resolve("Prague", "CZ", latitude=49.19522, longitude=16.60796)
     assert found.geonames_id is None
-    assert found.candidates == (SPRINGFIELD_IL, SPRINGFIELD_MO)
-    assert index.resolve("Springfield", "US", "IL").geonames_id == SPRINGFIELD_IL
+    assert found.method == "conflict"
+    assert "km or more from the source's coordinates" in (found.reason or "")
+    assert found.distance_km is not None and 180 < found.distance_km < 190
 
 
-def test_wrong_admin1_is_unresolved(index: NameIndex) -> None:
-    assert index.resolve("Portland", "US", "CA") == Resolution(None, "unresolved", ())
+def test_alike_namesakes_are_ambiguous_not_guessed(resolver: Resolver) -> None:
+    found = resolver.resolve("Springfield", "US")
+    assert (found.geonames_id, found.method) == (None, "ambiguous")
+    assert set(found.candidates) == {SPRINGFIELD_IL, SPRINGFIELD_MO}
+    assert found.runner_up == SPRINGFIELD_IL
+    assert "give admin1 or coordinates" in (found.reason or "")
 
 
-def test_unknown_name_is_unresolved(index: NameIndex) -> None:
-    assert index.resolve("Atlantis", "US") == Resolution(None, "unresolved", ())
+def test_a_namesake_dwarfed_by_a_city_is_not_alike(resolver: Resolver) -> None:
+    found = resolver.resolve("Salvador", "BR")
+    assert (found.geonames_id, found.runner_up) == (SALVADOR, HAMLET)
+    assert found.confidence == pytest.approx(0.9)
 
 
-def test_country_filters_candidates(index: NameIndex) -> None:
-    assert index.resolve("Prague", "DE") == Resolution(None, "unresolved", ())
+@pytest.mark.parametrize(
+    ("name", "country", "expected", "method"),
+    [
+        ("City of Indianapolis, IN", "United States of America", INDIANAPOLIS, "normalised"),
+        ("Amiens Metropole", "France", AMIENS, "normalised"),
+        ("Bogotá Distrito Capital", "Colombia", BOGOTA, "normalised"),
+        ("Tel Aviv \u2013 Yafo", "Israel", TEL_AVIV, "alternate_name"),
+        ("Taibei", "Taiwan", TAIPEI, "alternate_name"),
+        ("東京", "JP", TOKYO, "alternate_name"),
+        ("Indianopolis", "US", INDIANAPOLIS, "fuzzy"),
+    ],
+)
+def test_spellings_sources_use(
+    resolver: Resolver, name: str, country: str, expected: int, method: str
+) -> None:
+    found = resolver.resolve(name, country)
+    assert (found.geonames_id, found.method) == (expected, method)
 
 
-def test_only_asked_countries_are_indexed() -> None:
-    index = NameIndex(small_gazetteer(), ["US"])
-    assert index.resolve("Prague", "CZ").method == "unresolved"
-    assert index.resolve("Springfield", "US", "MO").geonames_id == SPRINGFIELD_MO
-    assert set(index.admin1) == {PORTLAND_OR, PORTLAND_ME, SPRINGFIELD_IL, SPRINGFIELD_MO}
+def test_a_geonames_id_wins(resolver: Resolver) -> None:
+    found = resolver.resolve("whatever", "ZZ", geonames_id=PRAGUE)
+    assert (found.geonames_id, found.method, found.confidence) == (PRAGUE, "id", 1.0)
 
 
-def test_explain_ambiguous_lists_candidates(index: NameIndex) -> None:
-    found = index.resolve("Portland", "US")
-    text = explain(found, "Portland", "US", None)
-    assert text == (
-        "2 GeoNames places named 'Portland' in US: gn:4975802, gn:5746545; "
-        "give admin1_code to choose"
-    )
-    assert "admin1_code" in text
+def test_coordinates_alone_find_the_place_when_the_name_does_not(resolver: Resolver) -> None:
+    found = resolver.resolve("Hlavní město", "CZ", latitude=50.09, longitude=14.43)
+    assert (found.geonames_id, found.method) == (PRAGUE, "coordinates")
 
 
-def test_explain_unresolved_names_place_and_admin1(index: NameIndex) -> None:
-    found = index.resolve("Portland", "US", "CA")
-    assert explain(found, "Portland", "US", "CA") == (
-        "no GeoNames place named 'Portland' in US (admin1 CA)"
-    )
-    assert explain(index.resolve("Prague", "DE"), "Prague", "DE", None) == (
-        "no GeoNames place named 'Prague' in DE"
-    )
+@pytest.mark.parametrize(
+    ("name", "country", "reason"),
+    [
+        ("Atlantis", "CZ", "no GeoNames place named 'Atlantis' in CZ"),
+        ("Prague", "Atlantis", "unknown country 'Atlantis'"),
+        ("", "CZ", "no name given"),
+    ],
+)
+def test_no_candidate_says_why(resolver: Resolver, name: str, country: str, reason: str) -> None:
+    found = resolver.resolve(name, country)
+    assert (found.geonames_id, found.method, found.reason) == (None, "unresolved", reason)
+
+
+def test_distance_km() -> None:
+    assert distance_km(50.08804, 14.42076, 49.19522, 16.60796) == pytest.approx(185, abs=2)
+    assert distance_km(0, 0, 0, 0) == 0
+
+
+def test_the_resource_builds_one_index_per_gazetteer_snapshot() -> None:
+    resource = ResolverResource()
+    gazetteer = small_gazetteer()
+    empty = pd.DataFrame(columns=["country_code", "country_name"])
+    first = resource.for_gazetteer(gazetteer, empty, pd.DataFrame())
+    assert resource.for_gazetteer(gazetteer, empty, pd.DataFrame()) is first
+    assert resource.builds == 1
+    other = gazetteer.assign(snapshot_id="another-snapshot")
+    assert resource.for_gazetteer(other, empty, pd.DataFrame()) is not first
