@@ -193,6 +193,7 @@ class Resolution:
 
 @dataclass
 class _Place:
+    name: str
     country: str
     admin1: str | None
     latitude: float
@@ -230,6 +231,7 @@ class Resolver:
             admin1_code, latitude, longitude, population = row[5:]
             geonames_id = int(geonames_id)
             resolver.places[geonames_id] = _Place(
+                name=str(name),
                 country=country,
                 admin1=admin1_code if isinstance(admin1_code, str) else None,
                 latitude=float(latitude),
@@ -256,6 +258,11 @@ class Resolver:
             ):
                 resolver.admin1_by_name[(str(code), normalise_name(str(name)))] = str(a1)
         return resolver
+
+    def place(self, geonames_id: int) -> tuple[str, float, float]:
+        """(name, latitude, longitude) of a place in the gazetteer."""
+        place = self.places[geonames_id]
+        return place.name, place.latitude, place.longitude
 
     def resolve(
         self,

