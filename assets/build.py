@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 import pandera.pandas as pa
@@ -19,12 +19,15 @@ from assets.resolve import Resolver
 from assets.sources import SourceFile, SourceInfo
 from schemas.agreements import Agreements
 from schemas.cities import Cities
+from schemas.city_ids import CityIds
+from schemas.codes import NO_MATCH
 from schemas.commitments import Commitments
 from schemas.memberships import Memberships
 from schemas.networks import Networks
 from schemas.provenance import Provenance
 from schemas.rejected_rows import RejectedRows
 from schemas.sources import Sources
+from schemas.unresolved_names import UnresolvedNames
 
 REJECT_COLUMNS = list(RejectedRows.to_schema().columns)
 PROVENANCE_COLUMNS = list(Provenance.to_schema().columns)
@@ -39,6 +42,7 @@ class SchemaChangedError(ValueError):
 class Built:
     table: pd.DataFrame
     rejected: pd.DataFrame
+    matches: pd.DataFrame = field(default_factory=lambda: empty_matches())
 
 
 def column_order(model: type[pa.DataFrameModel]) -> list[str]:
@@ -106,6 +110,47 @@ class Rejects:
         return concat_rejects(self.parts)
 
 
+MATCH_COLUMNS = [
+    "source",
+    "snapshot_id",
+    "source_table",
+    "source_name",
+    "source_country",
+    "source_admin1",
+    "city_id",
+    "method",
+    "confidence",
+    "runner_up_id",
+    "candidate_ids",
+    "reason",
+]
+
+
+def empty_matches() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="object") for c in MATCH_COLUMNS})
+
+
+class Matches:
+    """Collects how each city reference of one table was resolved (or why not): the
+    crosswalk, the unresolved names and the resolution figures are made from it."""
+
+    def __init__(self, inputs: pd.DataFrame, table_name: str) -> None:
+        self.inputs = inputs
+        self.table_name = table_name
+        self.parts: list[pd.DataFrame] = []
+
+    def add(self, found: pd.DataFrame) -> None:
+        rows = self.inputs.loc[found.index]
+        part = found.assign(
+            source=rows["source"], snapshot_id=rows["snapshot_id"], source_table=self.table_name
+        )
+        self.parts.append(part[MATCH_COLUMNS])
+
+    def frame(self) -> pd.DataFrame:
+        kept = [p for p in self.parts if not p.empty]
+        return pd.concat(kept, ignore_index=True) if kept else empty_matches()
+
+
 def without_unique(model: type[pa.DataFrameModel]) -> pa.DataFrameSchema:
     """The model's schema minus its key's uniqueness, which is settled after validation so
     an invalid first row cannot shadow a valid later one."""
@@ -162,12 +207,17 @@ def drop_duplicates(frame: pd.DataFrame, key: str, rejects: Rejects) -> pd.DataF
 
 
 def accept(
-    frame: pd.DataFrame, model: type[pa.DataFrameModel], key: str, rejects: Rejects
+    frame: pd.DataFrame,
+    model: type[pa.DataFrameModel],
+    key: str,
+    rejects: Rejects,
+    matches: Matches,
 ) -> Built:
     """Validate row by row, settle duplicate keys among the valid rows, validate the whole."""
     valid = split_valid_rows(frame[column_order(model)], without_unique(model), rejects)
     unique = drop_duplicates(valid, key, rejects)
-    return Built(model.validate(unique).reset_index(drop=True), rejects.frame())
+    table = model.validate(unique).reset_index(drop=True)
+    return Built(table, rejects.frame(), matches.frame())
 
 
 def canonical_number(value: object) -> str:
@@ -188,51 +238,61 @@ def resolve_column(
     name: str,
     country: str,
     admin1: str,
-) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(city_id, method, reason) per row; city_id is null where the city is unresolved,
-    ambiguous or in conflict with the source's coordinates, and the reason says why."""
-    city_ids: list[str | None] = []
-    methods: list[str] = []
-    reasons: list[str | None] = []
+) -> pd.DataFrame:
+    """How each row's city resolved: city_id (null where unresolved, ambiguous or in
+    conflict), method, confidence, runner-up, candidates and reason, plus the reference
+    as given; indexed like `rows`."""
+    records = []
     for row in rows.itertuples(index=False):
         values = row._asdict()
         city_name, country_code, admin1_code = (
             v if isinstance(v, str) and v.strip() else None
             for v in (values[name], values[country], values[admin1])
         )
+        given: dict[str, object] = {
+            "source_name": city_name,
+            "source_country": country_code,
+            "source_admin1": admin1_code,
+        }
         if city_name is None or country_code is None:
-            city_ids.append(None)
-            methods.append("unresolved")
-            reasons.append(f"{name} and {country} are both needed to find the city")
+            reason = f"{name} and {country} are both needed to find the city"
+            records.append({**given, "method": "unresolved", "reason": reason})
             continue
         found = resolver.resolve(city_name, country_code, admin1_code)
-        city_ids.append(found.city_id)
-        methods.append(found.method)
-        reasons.append(found.reason)
-    return (
-        pd.Series(city_ids, index=rows.index, dtype="object"),
-        pd.Series(methods, index=rows.index, dtype="object"),
-        pd.Series(reasons, index=rows.index, dtype="object"),
-    )
+        records.append(
+            {
+                **given,
+                "city_id": found.city_id,
+                "method": found.method,
+                "confidence": found.confidence if found.city_id else None,
+                "runner_up_id": f"gn:{found.runner_up}" if found.runner_up else None,
+                "candidate_ids": ", ".join(f"gn:{i}" for i in found.candidates[:10]) or None,
+                "reason": found.reason,
+            }
+        )
+    columns = [c for c in MATCH_COLUMNS if c not in ("source", "snapshot_id", "source_table")]
+    return pd.DataFrame(records, index=rows.index, columns=columns).astype(object)
 
 
 def resolve_cities(
     frame: pd.DataFrame,
     resolver: Resolver,
     rejects: Rejects,
+    matches: Matches,
     columns: tuple[str, str, str],
     id_column: str,
 ) -> pd.DataFrame:
     """Add `id_column` from (name, country, admin1) columns; rows whose city is not found
-    go to `rejects` with the reason and leave the frame."""
+    go to `rejects` with the reason and leave the frame. Every outcome goes to `matches`."""
     name, country, admin1 = columns
-    frame = frame.copy()
-    frame[id_column], methods, reasons = resolve_column(frame, resolver, name, country, admin1)
+    found = resolve_column(frame, resolver, name, country, admin1)
+    matches.add(found)
+    frame = frame.assign(**{id_column: found["city_id"]})
     missing = frame[id_column].isna()
-    for method in sorted(set(methods[missing])):
+    for method in sorted(set(found.loc[missing, "method"])):
         # city_unresolved, city_ambiguous or city_conflict
-        rows = frame.index[missing & (methods == method)]
-        rejects.add(rows, f"city_{method}", reasons[rows], name, frame.loc[rows, name])
+        rows = frame.index[missing & (found["method"] == method)]
+        rejects.add(rows, f"city_{method}", found.loc[rows, "reason"], name, frame.loc[rows, name])
     return frame.drop(index=frame.index[missing])
 
 
@@ -242,22 +302,23 @@ def build_networks(rows: pd.DataFrame, resolver: Resolver) -> tuple[Built, int]:
     An unresolved headquarters keeps the network row: hq_city_name still states it and
     hq_city_id stays null.
     """
-    rejects = Rejects(rows, "networks")
+    rejects, matches = Rejects(rows, "networks"), Matches(rows, "networks")
     frame = rows.copy()
     has_hq = frame["hq_city_name"].notna() & frame["hq_country_code"].notna()
-    hq_ids, _, _ = resolve_column(
+    found = resolve_column(
         frame[has_hq], resolver, "hq_city_name", "hq_country_code", "hq_admin1_code"
     )
-    frame["hq_city_id"] = hq_ids.reindex(frame.index)
+    matches.add(found)
+    frame["hq_city_id"] = found["city_id"].reindex(frame.index)
     unresolved_hq = int((has_hq & frame["hq_city_id"].isna()).sum())
-    return accept(frame, Networks, "network_id", rejects), unresolved_hq
+    return accept(frame, Networks, "network_id", rejects, matches), unresolved_hq
 
 
 def build_memberships(rows: pd.DataFrame, resolver: Resolver, networks: pd.DataFrame) -> Built:
     """One row per network and member city; the city found in the gazetteer."""
-    rejects = Rejects(rows, "memberships")
+    rejects, matches = Rejects(rows, "memberships"), Matches(rows, "memberships")
     columns = ("city_name", "country_code", "admin1_code")
-    frame = resolve_cities(rows, resolver, rejects, columns, "city_id")
+    frame = resolve_cities(rows, resolver, rejects, matches, columns, "city_id")
     unknown = frame.index[~frame["network_id"].isin(networks["network_id"])]
     rejects.add(
         unknown,
@@ -271,16 +332,16 @@ def build_memberships(rows: pd.DataFrame, resolver: Resolver, networks: pd.DataF
     frame["membership_id"] = [
         stable_id("mem", n, c) for n, c in zip(frame["network_id"], frame["city_id"], strict=True)
     ]
-    return accept(frame, Memberships, "membership_id", rejects)
+    return accept(frame, Memberships, "membership_id", rejects, matches)
 
 
 def build_agreements(rows: pd.DataFrame, resolver: Resolver) -> Built:
     """One row per unordered city pair and kind, stored as city_a_id < city_b_id."""
-    rejects = Rejects(rows, "agreements")
+    rejects, matches = Rejects(rows, "agreements"), Matches(rows, "agreements")
     frame = rows.copy()
     for side in ("a", "b"):
         columns = (f"city_{side}_name", f"city_{side}_country_code", f"city_{side}_admin1_code")
-        frame = resolve_cities(frame, resolver, rejects, columns, f"city_{side}_id")
+        frame = resolve_cities(frame, resolver, rejects, matches, columns, f"city_{side}_id")
     same = frame.index[frame["city_a_id"] == frame["city_b_id"]]
     rejects.add(
         same, "self_pair", "both sides are the same city", "city_a_id", frame.loc[same, "city_a_id"]
@@ -298,14 +359,14 @@ def build_agreements(rows: pd.DataFrame, resolver: Resolver) -> Built:
         stable_id("agr", a, b, k)
         for a, b, k in zip(frame["city_a_id"], frame["city_b_id"], frame["kind"], strict=True)
     ]
-    return accept(frame, Agreements, "agreement_id", rejects)
+    return accept(frame, Agreements, "agreement_id", rejects, matches)
 
 
 def build_commitments(rows: pd.DataFrame, resolver: Resolver) -> Built:
     """One row per stated commitment of a city."""
-    rejects = Rejects(rows, "commitments")
+    rejects, matches = Rejects(rows, "commitments"), Matches(rows, "commitments")
     columns = ("city_name", "country_code", "admin1_code")
-    frame = resolve_cities(rows, resolver, rejects, columns, "city_id")
+    frame = resolve_cities(rows, resolver, rejects, matches, columns, "city_id")
     frame = frame.rename(columns={"city_name": "city_source_name"})
     numbers = ["target_year", "baseline_year", "reduction_pct"]
     frame["commitment_id"] = [
@@ -314,7 +375,59 @@ def build_commitments(rows: pd.DataFrame, resolver: Resolver) -> Built:
             ["city_id", "kind", *numbers, "source"]
         ].itertuples(index=False)
     ]
-    return accept(frame, Commitments, "commitment_id", rejects)
+    return accept(frame, Commitments, "commitment_id", rejects, matches)
+
+
+CROSSWALK_KEY = ["source", "source_table", "source_name", "source_country", "source_admin1"]
+
+
+def build_city_ids(matches: list[pd.DataFrame]) -> pd.DataFrame:
+    """One row per source spelling that resolved, with its city and how it was found."""
+    frame = pd.concat([m for m in matches if not m.empty] or [empty_matches()])
+    resolved = frame[frame["city_id"].notna()]
+    grouped = resolved.groupby(CROSSWALK_KEY, dropna=False, sort=True)
+    table = grouped.agg(
+        city_id=("city_id", "first"),
+        method=("method", "first"),
+        confidence=("confidence", "first"),
+        runner_up_id=("runner_up_id", "first"),
+        snapshot_id=("snapshot_id", "first"),
+        rows=("city_id", "size"),
+    ).reset_index()
+    table["geonames_id"] = table["city_id"].str.removeprefix("gn:").astype("Int64")
+    table["wikidata_qid"] = None
+    table["source_id"] = None
+    return CityIds.validate(table[list(CityIds.to_schema().columns)]).reset_index(drop=True)
+
+
+def build_unresolved_names(matches: list[pd.DataFrame]) -> pd.DataFrame:
+    """One row per source spelling the resolver could not settle, with its candidates."""
+    frame = pd.concat([m for m in matches if not m.empty] or [empty_matches()])
+    missing = frame[frame["city_id"].isna()]
+    grouped = missing.groupby(CROSSWALK_KEY, dropna=False, sort=True)
+    table = grouped.agg(
+        outcome=("method", "first"),
+        reason=("reason", "first"),
+        candidate_ids=("candidate_ids", "first"),
+        snapshot_id=("snapshot_id", "first"),
+        rows=("method", "size"),
+    ).reset_index()
+    columns = list(UnresolvedNames.to_schema().columns)
+    return UnresolvedNames.validate(table[columns]).reset_index(drop=True)
+
+
+def resolution_quality(city_ids: pd.DataFrame, unresolved: pd.DataFrame) -> dict:
+    """Per source: input rows, rows resolved by each method, unresolved, ambiguous, conflict."""
+    quality: dict[str, dict] = {}
+    for source in sorted(set(city_ids["source"]) | set(unresolved["source"])):
+        found = city_ids[city_ids["source"] == source].groupby("method")["rows"].sum()
+        lost = unresolved[unresolved["source"] == source].groupby("outcome")["rows"].sum()
+        quality[source] = {
+            "rows": int(found.sum() + lost.sum()),
+            "resolved": {str(k): int(v) for k, v in found.items()},
+            **{outcome: int(lost.get(outcome, 0)) for outcome in NO_MATCH},
+        }
+    return quality
 
 
 def build_cities(

@@ -16,12 +16,14 @@ from pandera.errors import SchemaErrors
 from pipeline.publish import TABLES
 from schemas.agreements import Agreements
 from schemas.cities import Cities
+from schemas.city_ids import CityIds
 from schemas.commitments import Commitments
 from schemas.gazetteer import Gazetteer
 from schemas.memberships import Memberships
 from schemas.networks import Networks
 from schemas.rejected_rows import RejectedRows
 from schemas.sources import Sources
+from schemas.unresolved_names import UnresolvedNames
 
 # The smallest GeoNames gazetteer (cities15000) has about 33,000 places; far fewer means a
 # truncated or wrong file, not a smaller world.
@@ -36,6 +38,8 @@ SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "commitments": Commitments,
     "sources": Sources,
     "rejected_rows": RejectedRows,
+    "city_ids": CityIds,
+    "unresolved_names": UnresolvedNames,
 }
 
 
@@ -91,6 +95,7 @@ def uncovered_city_ids(
     memberships: pd.DataFrame,
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
+    city_ids: pd.DataFrame,
 ) -> list[str]:
     used = [
         networks["hq_city_id"],
@@ -98,6 +103,7 @@ def uncovered_city_ids(
         agreements["city_a_id"],
         agreements["city_b_id"],
         commitments["city_id"],
+        city_ids["city_id"],
     ]
     return missing_keys(used, cities["city_id"])
 
@@ -134,6 +140,7 @@ def release_problems(
             tables["memberships"],
             tables["agreements"],
             tables["commitments"],
+            tables["city_ids"],
         ),
         "memberships_network_fk": unknown_network_ids(tables["memberships"], tables["networks"]),
         "cities_country_codes": unknown_country_codes(tables["cities"], countries),
@@ -153,10 +160,11 @@ def release_problems(
     asset="cities",
     blocking=True,
     additional_ins={
-        n: dg.AssetIn(n) for n in ("networks", "memberships", "agreements", "commitments")
+        n: dg.AssetIn(n)
+        for n in ("networks", "memberships", "agreements", "commitments", "city_ids")
     },
-    description="Every city_id that networks, memberships, agreements or commitments use is in "
-    "cities.",
+    description="Every city_id that networks, memberships, agreements, commitments or the "
+    "city_ids crosswalk use is in cities.",
 )
 def cities_cover_references(
     cities: pd.DataFrame,
@@ -164,8 +172,9 @@ def cities_cover_references(
     memberships: pd.DataFrame,
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
+    city_ids: pd.DataFrame,
 ) -> dg.AssetCheckResult:
-    missing = uncovered_city_ids(cities, networks, memberships, agreements, commitments)
+    missing = uncovered_city_ids(cities, networks, memberships, agreements, commitments, city_ids)
     return keys_result(missing, "city_ids")
 
 
@@ -196,10 +205,7 @@ def cities_country_codes(
 @dg.asset_check(
     asset="sources",
     blocking=True,
-    additional_ins={
-        n: dg.AssetIn(n)
-        for n in ("cities", "networks", "memberships", "agreements", "commitments", "rejected_rows")
-    },
+    additional_ins={n: dg.AssetIn(n) for n in TABLES if n != "sources"},
     description="Every snapshot_id that any table cites is a row of sources (provenance).",
 )
 def sources_cover_provenance(
@@ -209,9 +215,12 @@ def sources_cover_provenance(
     memberships: pd.DataFrame,
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
+    city_ids: pd.DataFrame,
+    unresolved_names: pd.DataFrame,
     rejected_rows: pd.DataFrame,
 ) -> dg.AssetCheckResult:
-    tables = (cities, networks, memberships, agreements, commitments, rejected_rows)
+    tables = [cities, networks, memberships, agreements, commitments, city_ids]
+    tables += [unresolved_names, rejected_rows]
     return keys_result(untraced_snapshot_ids(sources, *tables), "snapshot_ids")
 
 

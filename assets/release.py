@@ -5,6 +5,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from assets.build import resolution_quality
 from assets.checks import release_problems
 from pipeline.publish import TABLES, ReleaseError, publish_release
 from pipeline.resources import WarehouseResource
@@ -35,6 +36,8 @@ def release(
     memberships: pd.DataFrame,
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
+    city_ids: pd.DataFrame,
+    unresolved_names: pd.DataFrame,
     sources: pd.DataFrame,
     rejected_rows: pd.DataFrame,
     parsed_geonames__countries: pd.DataFrame,
@@ -47,6 +50,8 @@ def release(
         "memberships": memberships,
         "agreements": agreements,
         "commitments": commitments,
+        "city_ids": city_ids,
+        "unresolved_names": unresolved_names,
         "sources": sources,
         "rejected_rows": rejected_rows,
     }
@@ -59,7 +64,11 @@ def release(
         tables,
         schema_version=SCHEMA_VERSION,
         project_root=Path(warehouse.project_root),
-        extra={"notes": notes, "dagster_run_id": context.run.run_id},
+        extra={
+            "notes": notes,
+            "resolution": resolution_quality(city_ids, unresolved_names),
+            "dagster_run_id": context.run.run_id,
+        },
     )
     context.log.info(f"published release {published.version} at {published.path}")
     return dg.MaterializeResult(

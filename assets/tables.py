@@ -41,6 +41,11 @@ def _outs(table: str, description: str) -> dict[str, dg.AssetOut]:
             kinds={"pandas"},
             description=f"Registry rows the {table} table did not accept, with rule and reason.",
         ),
+        f"{table}_matches": dg.AssetOut(
+            group_name=CORE,
+            kinds={"pandas"},
+            description=f"How each city reference in {table} resolved, or why it did not.",
+        ),
     }
 
 
@@ -54,6 +59,15 @@ def _emit(table: str, built: build.Built, **extra: Any) -> Iterator[dg.Output]:
         built.rejected,
         output_name=f"{table}_rejected",
         metadata={"dagster/row_count": len(built.rejected)},
+    )
+    methods = built.matches.groupby("method").size()
+    yield dg.Output(
+        built.matches,
+        output_name=f"{table}_matches",
+        metadata={
+            "dagster/row_count": len(built.matches),
+            "by_method": dg.MetadataValue.json({str(k): int(v) for k, v in methods.items()}),
+        },
     )
 
 
@@ -136,6 +150,34 @@ def commitments(
 
 
 @dg.asset(group_name=CORE, kinds={"pandas"})
+def city_ids(
+    networks_matches: pd.DataFrame,
+    memberships_matches: pd.DataFrame,
+    agreements_matches: pd.DataFrame,
+    commitments_matches: pd.DataFrame,
+) -> dg.Output[pd.DataFrame]:
+    """The crosswalk: one row per source spelling of a city (and the source's own id, where
+    it has one) with the city it resolves to, the method, confidence and runner-up."""
+    matches = [networks_matches, memberships_matches, agreements_matches, commitments_matches]
+    frame = build.build_city_ids(matches)
+    return dg.Output(frame, metadata=_table_metadata(frame))
+
+
+@dg.asset(group_name=CORE, kinds={"pandas"})
+def unresolved_names(
+    networks_matches: pd.DataFrame,
+    memberships_matches: pd.DataFrame,
+    agreements_matches: pd.DataFrame,
+    commitments_matches: pd.DataFrame,
+) -> dg.Output[pd.DataFrame]:
+    """One row per source spelling the resolver could not settle (no candidate, alike
+    candidates, or candidates far from the source's coordinates), with the candidates."""
+    matches = [networks_matches, memberships_matches, agreements_matches, commitments_matches]
+    frame = build.build_unresolved_names(matches)
+    return dg.Output(frame, metadata=_table_metadata(frame))
+
+
+@dg.asset(group_name=CORE, kinds={"pandas"})
 def cities(
     parsed_geonames__cities: pd.DataFrame,
     parsed_geonames__admin1: pd.DataFrame,
@@ -143,9 +185,10 @@ def cities(
     memberships: pd.DataFrame,
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
+    city_ids: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
-    """One row per city that takes part in a membership, agreement or commitment, or hosts
-    a network; identity, names and coordinates from the GeoNames gazetteer."""
+    """One row per city that takes part in a membership, agreement or commitment, hosts a
+    network, or is named by a source; identity, names and coordinates from GeoNames."""
     frame = build.build_cities(
         parsed_geonames__cities,
         parsed_geonames__admin1,
@@ -154,6 +197,7 @@ def cities(
         agreements["city_a_id"],
         agreements["city_b_id"],
         commitments["city_id"],
+        city_ids["city_id"],
     )
     return dg.Output(frame, metadata=_table_metadata(frame))
 

@@ -32,6 +32,8 @@ def build_definitions(
             tables.memberships,
             tables.agreements,
             tables.commitments,
+            tables.city_ids,
+            tables.unresolved_names,
             tables.cities,
             tables.sources,
             tables.rejected_rows,

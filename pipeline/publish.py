@@ -32,6 +32,8 @@ TABLES = (
     "memberships",
     "agreements",
     "commitments",
+    "city_ids",
+    "unresolved_names",
     "sources",
     "rejected_rows",
 )

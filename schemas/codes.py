@@ -42,3 +42,7 @@ COMMITMENT_KINDS = (
     "fossil_fuel_vehicle_ban",
     "other",
 )
+
+# How the resolver found a city, and the outcomes where it did not.
+MATCH_METHODS = ("id", "exact", "alternate_name", "normalised", "fuzzy", "coordinates")
+NO_MATCH = ("unresolved", "ambiguous", "conflict")

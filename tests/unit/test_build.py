@@ -10,19 +10,23 @@ import pytest
 from assets.build import (
     REJECT_COLUMNS,
     Built,
+    Matches,
     Rejects,
     SchemaChangedError,
     accept,
     build_agreements,
     build_cities,
+    build_city_ids,
     build_commitments,
     build_memberships,
     build_networks,
     build_sources,
+    build_unresolved_names,
     canonical_number,
     column_order,
     concat_rejects,
     drop_duplicates,
+    resolution_quality,
     split_valid_rows,
     stable_id,
     without_unique,
@@ -625,8 +629,10 @@ def test_drop_duplicates_keeps_first() -> None:
 
 def test_an_invalid_first_row_does_not_shadow_a_valid_duplicate() -> None:
     frame = pd.concat([membership_frame(role="boss"), membership_frame()], ignore_index=True)
-    rejects = Rejects(provenance_inputs(frame), "memberships")
-    built = accept(frame, Memberships, "membership_id", rejects)
+    inputs = provenance_inputs(frame)
+    built = accept(
+        frame, Memberships, "membership_id", Rejects(inputs, "memberships"), Matches(inputs, "x")
+    )
     assert built.table["role"].tolist() == ["member"]
     assert built.rejected["rule"].tolist() == [
         "isin(('member', 'founding_member', 'associate_member', 'observer'))"
@@ -767,3 +773,45 @@ def test_build_sources_needs_the_source_info() -> None:
     files = [source_file("geonames", "countryInfo.txt", b"AD\tAND")]
     with pytest.raises(KeyError, match="geonames"):
         build_sources(files, [REGISTRY_INFO])
+
+
+# -------------------------------------------------------- crosswalk and resolution figures
+
+
+def test_the_crosswalk_and_unresolved_names_come_from_every_reference(
+    resolver: Resolver,
+) -> None:
+    built = memberships(
+        resolver,
+        MEMBER,
+        {**MEMBER, "network_id": "iclei"},
+        {**MEMBER, "city_name": "Springfield", "country_code": "US"},
+        {**MEMBER, "city_name": "Atlantis"},
+    )
+    crosswalk = build_city_ids([built.matches])
+    assert crosswalk[["source_name", "source_country", "city_id", "method", "rows"]].to_dict(
+        "records"
+    ) == [
+        {
+            "source_name": "Praha",
+            "source_country": "CZ",
+            "city_id": PRAGUE,
+            "method": "alternate_name",
+            "rows": 2,
+        }
+    ]
+    assert crosswalk.iloc[0]["geonames_id"] == 3067696
+    assert crosswalk.iloc[0]["confidence"] == pytest.approx(0.95)
+    unresolved = build_unresolved_names([built.matches]).set_index("source_name")
+    assert unresolved.loc["Springfield", "outcome"] == "ambiguous"
+    assert unresolved.loc["Springfield", "candidate_ids"] == "gn:4409896, gn:4250542"
+    assert unresolved.loc["Atlantis", "outcome"] == "unresolved"
+    assert resolution_quality(crosswalk, unresolved.reset_index()) == {
+        "registry": {
+            "rows": 4,
+            "resolved": {"alternate_name": 2},
+            "unresolved": 1,
+            "ambiguous": 1,
+            "conflict": 0,
+        }
+    }

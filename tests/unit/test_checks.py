@@ -24,6 +24,8 @@ def good_tables() -> dict[str, pd.DataFrame]:
             {"city_a_id": ["gn:1"], "city_b_id": ["gn:2"], "snapshot_id": "reg"}
         ),
         "commitments": pd.DataFrame({"city_id": ["gn:1"], "snapshot_id": "reg"}),
+        "city_ids": pd.DataFrame({"city_id": ["gn:2"], "snapshot_id": "reg"}),
+        "unresolved_names": pd.DataFrame({"snapshot_id": ["reg"]}),
         "rejected_rows": pd.DataFrame({"snapshot_id": pd.Series(dtype="str")}),
         "sources": pd.DataFrame({"snapshot_id": ["gaz", "reg"]}),
     }
@@ -50,10 +52,17 @@ def test_a_city_id_missing_from_cities_fails() -> None:
         memberships=tables["memberships"],
         agreements=tables["agreements"],
         commitments=tables["commitments"],
+        city_ids=tables["city_ids"],
     )
     assert result.passed is False
     assert result.metadata["examples"].value == "gn:9"
     assert relation_problems(tables) == ["cities_cover_references: gn:9"]
+
+
+def test_a_crosswalk_city_missing_from_cities_fails() -> None:
+    tables = good_tables()
+    tables["city_ids"] = pd.DataFrame({"city_id": ["gn:7"], "snapshot_id": "reg"})
+    assert relation_problems(tables) == ["cities_cover_references: gn:7"]
 
 
 def test_an_unknown_network_fails() -> None:
