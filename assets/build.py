@@ -381,18 +381,23 @@ def build_commitments(rows: pd.DataFrame, resolver: Resolver) -> Built:
 CROSSWALK_KEY = ["source", "source_table", "source_name", "source_country", "source_admin1"]
 
 
+def _by_spelling(matches: list[pd.DataFrame], resolved: bool, **columns: tuple) -> pd.DataFrame:
+    """The references that did (or did not) resolve, one row per source spelling."""
+    frame = pd.concat([m for m in matches if not m.empty] or [empty_matches()])
+    frame = frame[frame["city_id"].notna() == resolved]
+    grouped = frame.groupby(CROSSWALK_KEY, dropna=False, sort=True)
+    return grouped.agg(snapshot_id=("snapshot_id", "first"), rows=("method", "size"), **columns)
+
+
 def build_city_ids(matches: list[pd.DataFrame]) -> pd.DataFrame:
     """One row per source spelling that resolved, with its city and how it was found."""
-    frame = pd.concat([m for m in matches if not m.empty] or [empty_matches()])
-    resolved = frame[frame["city_id"].notna()]
-    grouped = resolved.groupby(CROSSWALK_KEY, dropna=False, sort=True)
-    table = grouped.agg(
+    table = _by_spelling(
+        matches,
+        True,
         city_id=("city_id", "first"),
         method=("method", "first"),
         confidence=("confidence", "first"),
         runner_up_id=("runner_up_id", "first"),
-        snapshot_id=("snapshot_id", "first"),
-        rows=("city_id", "size"),
     ).reset_index()
     table["geonames_id"] = table["city_id"].str.removeprefix("gn:").astype("Int64")
     table["wikidata_qid"] = None
@@ -402,15 +407,12 @@ def build_city_ids(matches: list[pd.DataFrame]) -> pd.DataFrame:
 
 def build_unresolved_names(matches: list[pd.DataFrame]) -> pd.DataFrame:
     """One row per source spelling the resolver could not settle, with its candidates."""
-    frame = pd.concat([m for m in matches if not m.empty] or [empty_matches()])
-    missing = frame[frame["city_id"].isna()]
-    grouped = missing.groupby(CROSSWALK_KEY, dropna=False, sort=True)
-    table = grouped.agg(
+    table = _by_spelling(
+        matches,
+        False,
         outcome=("method", "first"),
         reason=("reason", "first"),
         candidate_ids=("candidate_ids", "first"),
-        snapshot_id=("snapshot_id", "first"),
-        rows=("method", "size"),
     ).reset_index()
     columns = list(UnresolvedNames.to_schema().columns)
     return UnresolvedNames.validate(table[columns]).reset_index(drop=True)

@@ -149,32 +149,36 @@ def commitments(
     yield from _emit("commitments", built)
 
 
-@dg.asset(group_name=CORE, kinds={"pandas"})
-def city_ids(
+@dg.multi_asset(
+    outs={
+        "city_ids": dg.AssetOut(
+            group_name=CORE,
+            kinds={"pandas"},
+            description="The crosswalk: one row per source spelling of a city (and the "
+            "source's own id, where it has one) with the city it resolves to, the method, "
+            "confidence and runner-up.",
+        ),
+        "unresolved_names": dg.AssetOut(
+            group_name=CORE,
+            kinds={"pandas"},
+            description="One row per source spelling the resolver could not settle (no "
+            "candidate, alike candidates, or candidates far from the source's coordinates), "
+            "with the candidates.",
+        ),
+    }
+)
+def crosswalk(
     networks_matches: pd.DataFrame,
     memberships_matches: pd.DataFrame,
     agreements_matches: pd.DataFrame,
     commitments_matches: pd.DataFrame,
-) -> dg.Output[pd.DataFrame]:
-    """The crosswalk: one row per source spelling of a city (and the source's own id, where
-    it has one) with the city it resolves to, the method, confidence and runner-up."""
+) -> Iterator[dg.Output]:
     matches = [networks_matches, memberships_matches, agreements_matches, commitments_matches]
-    frame = build.build_city_ids(matches)
-    return dg.Output(frame, metadata=_table_metadata(frame))
-
-
-@dg.asset(group_name=CORE, kinds={"pandas"})
-def unresolved_names(
-    networks_matches: pd.DataFrame,
-    memberships_matches: pd.DataFrame,
-    agreements_matches: pd.DataFrame,
-    commitments_matches: pd.DataFrame,
-) -> dg.Output[pd.DataFrame]:
-    """One row per source spelling the resolver could not settle (no candidate, alike
-    candidates, or candidates far from the source's coordinates), with the candidates."""
-    matches = [networks_matches, memberships_matches, agreements_matches, commitments_matches]
-    frame = build.build_unresolved_names(matches)
-    return dg.Output(frame, metadata=_table_metadata(frame))
+    for name, frame in (
+        ("city_ids", build.build_city_ids(matches)),
+        ("unresolved_names", build.build_unresolved_names(matches)),
+    ):
+        yield dg.Output(frame, output_name=name, metadata=_table_metadata(frame))
 
 
 @dg.asset(group_name=CORE, kinds={"pandas"})
