@@ -7,7 +7,7 @@ UV := .tools/bin/uv
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: release refresh test lint dev install
+.PHONY: release refresh test lint dev install bench-resolution
 
 install: $(VENV)/.synced
 
@@ -39,3 +39,7 @@ lint: $(VENV)/.synced
 ## The Dagster UI and daemon (schedules fire while it runs): http://127.0.0.1:3000
 dev: $(VENV)/.synced
 	$(VENV)/bin/citydip dev
+
+## Resolver accuracy and speed on the recorded sources in ../shared/data (prints figures)
+bench-resolution: $(VENV)/.synced
+	$(VENV)/bin/python -m bench.resolution
