@@ -16,6 +16,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
 import pandas as pd
 import pycountry
@@ -56,40 +57,77 @@ COUNTRY_ALIASES = {
     "ivory coast": "CI",
     "cote d ivoire": "CI",
     "palestine": "PS",
+    "state of palestine": "PS",
     "kosovo": "XK",
+    "republic of korea": "KR",
+    "taiwan greater china": "TW",
+    "bolivia plurinational state of": "BO",
+    "venezuela bolivarian republic of": "VE",
+    "china hong kong special administrative region": "HK",
+    "dem rep congo": "CD",
+    "democratic republic of the congo": "CD",
+    "bosnia herzegovina": "BA",
+    "bosnia and herzegovina": "BA",
 }
 
 # Words sources put around a city's name; removed only when the name as given finds nothing.
+# Seen in CDP, Net Zero Tracker and network member lists (2021-2025); longest first.
 PREFIXES = (
-    "city of",
-    "town of",
+    "city and county of",
+    "london borough of",
+    "royal borough of",
+    "prefeitura municipal de",
+    "prefeitura do municipio de",
+    "prefeitura de",
+    "municipalidad distrital de",
+    "municipalidad provincial de",
+    "municipalidad de",
+    "gobierno autonomo municipal de",
+    "alcaldia municipal de",
+    "alcaldia de",
+    "intendencia de",
     "municipality of",
     "municipio de",
     "municipio",
     "ayuntamiento de",
     "ajuntament de",
-    "prefeitura de",
-    "prefeitura municipal de",
-    "comune di",
+    "commune de",
+    "mairie de",
     "ville de",
+    "citta di",
+    "comune di",
+    "city of",
+    "town of",
     "stadt",
     "gemeente",
 )
 SUFFIXES = (
     "metropolitan municipality",
+    "municipal corporation",
     "metropolitan city",
-    "metropole",
-    "metropolis",
-    "distrito capital",
-    "federal capital territory",
-    "capital district",
+    "metropolitan area",
+    "city government",
     "city council",
     "borough council",
     "district council",
+    "distrito capital",
+    "federal capital territory",
+    "capital district",
     "municipality",
     "municipal",
+    "metropole",
+    "metropolis",
+    "council",
+    "regency",
+    "kommune",
+    "kommun",
+    "village",
     "city",
     "town",
+    "cedex",
+    "shi",
+    "si",
+    "gu",
     "nct",
 )
 
@@ -118,26 +156,40 @@ def normalise_name(name: str) -> str:
 
 
 def strip_affixes(normalised: str) -> str:
-    """'city of indianapolis' -> 'indianapolis'; 'amiens metropole' -> 'amiens'."""
+    """'city of indianapolis' -> 'indianapolis'; 'amiens metropole' -> 'amiens';
+    'suwon si city council' -> 'suwon'. Repeats until nothing more comes off."""
     name = normalised
-    for prefix in PREFIXES:
-        if name.startswith(prefix + " "):
-            name = name[len(prefix) + 1 :]
-            break
-    for suffix in SUFFIXES:
-        if name.endswith(" " + suffix):
-            name = name[: -len(suffix) - 1]
-            break
-    return name
+    while True:
+        before = name
+        for prefix in PREFIXES:
+            if name.startswith(prefix + " "):
+                name = name[len(prefix) + 1 :]
+                break
+        for suffix in SUFFIXES:
+            if name.endswith(" " + suffix):
+                name = name[: -len(suffix) - 1]
+                break
+        if name == before:
+            return name
 
 
 def split_name(raw: str, country_code: str | None) -> tuple[str, str | None]:
-    """The name without parenthesised qualifiers or a trailing subdivision code, and that
-    code: 'City of Indianapolis, IN' -> ('City of Indianapolis', 'IN')."""
-    name = _PARENTHESES.sub(" ", raw).strip()
-    match = re.fullmatch(r"(.+?),\s*([A-Z]{2,3})", name)
-    if match and country_code and subdivision_name(country_code, match.group(2)):
-        return match.group(1).strip(), match.group(2)
+    """The name without parenthesised qualifiers or a trailing qualifier, and the
+    subdivision code the qualifier names, if any:
+    'City of Indianapolis, IN' -> ('City of Indianapolis', 'IN');
+    'Changzhou, Jiangsu' -> ('Changzhou', 'JS'); 'London, UK' -> ('London', None)."""
+    name = " ".join(_PARENTHESES.sub(" ", raw).split())
+    head, comma, tail = name.rpartition(",")
+    if not comma or not country_code or not head.strip():
+        return name, None
+    tail = tail.strip()
+    if re.fullmatch(r"[A-Z]{2,3}", tail) and subdivision_name(country_code, tail):
+        return head.strip(), tail
+    code = subdivision_code(country_code, tail)
+    if code is not None:
+        return head.strip(), code
+    if normalise_country(tail) == country_code:
+        return head.strip(), None
     return name, None
 
 
@@ -145,6 +197,18 @@ def subdivision_name(country_code: str, code: str) -> str | None:
     """'US', 'IN' -> 'Indiana' (ISO 3166-2 via pycountry), or None."""
     subdivision = pycountry.subdivisions.get(code=f"{country_code}-{code}")
     return subdivision.name if subdivision is not None else None
+
+
+@cache
+def _subdivisions(country_code: str) -> dict[str, str]:
+    """Normalised subdivision names of a country -> their ISO 3166-2 codes ('JS')."""
+    found = pycountry.subdivisions.get(country_code=country_code) or []
+    return {normalise_name(s.name): s.code.split("-", 1)[1] for s in found}
+
+
+def subdivision_code(country_code: str, name: str) -> str | None:
+    """'CN', 'Jiangsu' -> 'JS'; 'US', 'South Carolina' -> 'SC'; else None."""
+    return _subdivisions(country_code).get(normalise_name(name))
 
 
 def normalise_country(value: str | None, names: dict[str, str] | None = None) -> str | None:
@@ -213,8 +277,11 @@ class Resolver:
     primary: dict[tuple[str, str], set[int]] = field(default_factory=lambda: defaultdict(set))
     alternate: dict[tuple[str, str], set[int]] = field(default_factory=lambda: defaultdict(set))
     fuzzy_names: dict[str, list[tuple[str, int]]] = field(default_factory=lambda: defaultdict(list))
+    fuzzy_keys: dict[str, list[str]] = field(default_factory=dict)
+    grid: dict[tuple[str, int, int], list[int]] = field(default_factory=lambda: defaultdict(list))
     country_names: dict[str, str] = field(default_factory=dict)
     admin1_by_name: dict[tuple[str, str], str] = field(default_factory=dict)
+    _countries: dict[str | None, str | None] = field(default_factory=dict)
 
     @classmethod
     def from_frames(
@@ -238,15 +305,22 @@ class Resolver:
                 longitude=float(longitude),
                 population=0 if pd.isna(population) else int(population),
             )
+            resolver.grid[(country, math.floor(latitude), math.floor(longitude))].append(
+                geonames_id
+            )
             for each in {name, ascii_name}:
                 if isinstance(each, str) and each:
-                    key = normalise_name(each)
-                    resolver.primary[(country, key)].add(geonames_id)
-                    resolver.fuzzy_names[country].append((key, geonames_id))
+                    # indexed as queries are read: without parenthesised qualifiers
+                    for key in {normalise_name(each), normalise_name(_PARENTHESES.sub(" ", each))}:
+                        resolver.primary[(country, key)].add(geonames_id)
+                        resolver.fuzzy_names[country].append((key, geonames_id))
             if isinstance(alternates, str):
                 for each in alternates.split(","):
                     if each:
                         resolver.alternate[(country, normalise_name(each))].add(geonames_id)
+        resolver.fuzzy_keys = {
+            c: [n for n, _ in names] for c, names in resolver.fuzzy_names.items()
+        }
         if countries is not None:
             for code, name in zip(
                 countries["country_code"], countries["country_name"], strict=True
@@ -278,7 +352,9 @@ class Resolver:
             point = None
         if geonames_id is not None and int(geonames_id) in self.places:
             return self._decide({int(geonames_id)}, "id", point)
-        country_code = normalise_country(country, self.country_names)
+        if country not in self._countries:
+            self._countries[country] = normalise_country(country, self.country_names)
+        country_code = self._countries[country]
         if not isinstance(name, str) or not name.strip():
             return Resolution(None, "unresolved", reason="no name given")
         if country_code is None:
@@ -330,7 +406,7 @@ class Resolver:
             return set()
         hits = process.extract(
             key,
-            [n for n, _ in names],
+            self.fuzzy_keys[country_code],
             scorer=fuzz.ratio,
             score_cutoff=FUZZY_CUTOFF,
             limit=5,
@@ -343,19 +419,24 @@ class Resolver:
     def _nearest(self, country_code: str, point: tuple[float, float]) -> Resolution:
         """No name matched: a place within CONFIRM_KM of the source's coordinates, if one
         stands out, is the city (method 'coordinates')."""
+        # grid cells are 1 degree; a degree of longitude shrinks towards the poles
+        lat_cell, lon_cell = math.floor(point[0]), math.floor(point[1])
+        reach = 1 if abs(point[0]) < 60 else 3
+        ids = [
+            i
+            for dlat in (-1, 0, 1)
+            for dlon in range(-reach, reach + 1)
+            for i in self.grid.get((country_code, lat_cell + dlat, lon_cell + dlon), ())
+        ]
         near = sorted(
-            (distance_km(*point, p.latitude, p.longitude), i)
-            for i, p in self.places.items()
-            if p.country == country_code
-            and abs(p.latitude - point[0]) < 0.5
-            and abs(p.longitude - point[1]) < 0.5 / max(math.cos(math.radians(point[0])), 0.1)
+            (distance_km(*point, self.places[i].latitude, self.places[i].longitude), i) for i in ids
         )
         near = [(d, i) for d, i in near if d <= CONFIRM_KM]
         if not near:
             return Resolution(None, "unresolved", reason="no name match and no place nearby")
         if len(near) > 1 and near[1][0] < 2 * near[0][0] + 1:
-            ids = tuple(i for _, i in near[:5])
-            return Resolution(None, "ambiguous", candidates=ids, reason="several places nearby")
+            nearby = tuple(i for _, i in near[:5])
+            return Resolution(None, "ambiguous", candidates=nearby, reason="several places nearby")
         distance, best = near[0]
         runner = near[1][1] if len(near) > 1 else None
         return Resolution(
