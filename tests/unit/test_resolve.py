@@ -80,6 +80,9 @@ def test_normalise_name(raw: str, expected: str) -> None:
         ("satte city", "satte"),
         ("ayuntamiento de murcia", "murcia"),
         ("prague", "prague"),
+        ("suwon si city council", "suwon"),
+        ("london borough of camden", "camden"),
+        ("municipalidad distrital de miraflores", "miraflores"),
     ],
 )
 def test_strip_affixes(raw: str, expected: str) -> None:
@@ -91,6 +94,10 @@ def test_split_name_takes_off_qualifiers_and_a_subdivision_code() -> None:
     assert split_name("Dhaka (North & South)", "BD") == ("Dhaka", None)
     assert split_name("City of Edmonton, AB", "CA") == ("City of Edmonton", "AB")
     assert split_name("Tel Aviv, XX", "IL") == ("Tel Aviv, XX", None)
+    assert split_name("London, UK", "GB") == ("London", None)
+    assert split_name("Lille, France", "FR") == ("Lille", None)
+    assert split_name("Columbia, South Carolina", "US") == ("Columbia", "SC")
+    assert split_name("Paris, Texas", "FR") == ("Paris, Texas", None)
 
 
 @pytest.mark.parametrize(
@@ -105,6 +112,10 @@ def test_split_name_takes_off_qualifiers_and_a_subdivision_code() -> None:
         ("Scotland", "GB"),
         ("United States of America", "US"),
         ("Viet Nam", "VN"),
+        ("Republic of Korea", "KR"),
+        ("Taiwan, Greater China", "TW"),
+        ("Bolivia (Plurinational State of)", "BO"),
+        ("bosnia-herzegovina", "BA"),
         ("Atlantis", None),
         (None, None),
     ],
@@ -186,6 +197,17 @@ def test_spellings_sources_use(
 ) -> None:
     found = resolver.resolve(name, country)
     assert (found.geonames_id, found.method) == (expected, method)
+
+
+def test_a_qualified_name_in_the_gazetteer_is_found_as_sources_write_it() -> None:
+    gazetteer = small_gazetteer()
+    gazetteer.loc[0, ["name", "ascii_name"]] = "Frankfurt (Oder)"
+    found = Resolver.from_frames(gazetteer).resolve("Frankfurt (Oder)", "CZ")
+    assert (found.geonames_id, found.method) == (PRAGUE, "exact")
+
+
+def test_a_trailing_country_is_not_part_of_the_name(resolver: Resolver) -> None:
+    assert resolver.resolve("London, UK", "GBR").geonames_id == LONDON_GB
 
 
 def test_a_geonames_id_wins(resolver: Resolver) -> None:
