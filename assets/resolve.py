@@ -155,22 +155,19 @@ def normalise_name(name: str) -> str:
     return " ".join(_NOT_WORD.sub(" ", stripped.casefold()).split())
 
 
+_PREFIX = re.compile(r"^(?:" + "|".join(map(re.escape, PREFIXES)) + r") (?=.)")
+_SUFFIX = re.compile(r"(?<=.) (?:" + "|".join(map(re.escape, SUFFIXES)) + r")$")
+
+
 def strip_affixes(normalised: str) -> str:
     """'city of indianapolis' -> 'indianapolis'; 'amiens metropole' -> 'amiens';
     'suwon si city council' -> 'suwon'. Repeats until nothing more comes off."""
     name = normalised
     while True:
-        before = name
-        for prefix in PREFIXES:
-            if name.startswith(prefix + " "):
-                name = name[len(prefix) + 1 :]
-                break
-        for suffix in SUFFIXES:
-            if name.endswith(" " + suffix):
-                name = name[: -len(suffix) - 1]
-                break
-        if name == before:
+        stripped = _SUFFIX.sub("", _PREFIX.sub("", name, count=1), count=1)
+        if stripped == name:
             return name
+        name = stripped
 
 
 def split_name(raw: str, country_code: str | None) -> tuple[str, str | None]:
@@ -362,20 +359,18 @@ class Resolver:
         bare, code = split_name(name, country_code)
         admin1 = admin1 or self._admin1_for(country_code, code)
         key = normalise_name(bare)
-        tiers: list[tuple[str, set[int]]] = [
-            ("exact", self.primary.get((country_code, key), set())),
-            ("alternate_name", self.alternate.get((country_code, key), set())),
-        ]
+        for method, table in (("exact", self.primary), ("alternate_name", self.alternate)):
+            found = self._in_admin1(table.get((country_code, key), set()), admin1)
+            if found:
+                return self._decide(found, method, point)
         stripped = strip_affixes(key)
         if stripped != key:
             both = self.primary.get((country_code, stripped), set()) | self.alternate.get(
                 (country_code, stripped), set()
             )
-            tiers.append(("normalised", both))
-        for method, found in tiers:
-            found = self._in_admin1(found, admin1)
+            found = self._in_admin1(both, admin1)
             if found:
-                return self._decide(found, method, point)
+                return self._decide(found, "normalised", point)
         found = self._in_admin1(self._fuzzy(country_code, stripped), admin1)
         if found:
             return self._decide(found, "fuzzy", point)
