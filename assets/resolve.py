@@ -131,8 +131,11 @@ SUFFIXES = (
     "nct",
 )
 
-# How far a candidate may lie from the source's own coordinates and still be that place.
+# How far a candidate may lie from the source's own coordinates and still be that place;
+# sources often give a big city's metropolitan centroid, 30-45 km from GeoNames' point.
 CONFIRM_KM = 30.0
+CONFIRM_KM_BIG_CITY = 60.0
+BIG_CITY = 1_000_000
 # A namesake this many times more populous than the next is not "alike": sources naming
 # "Salvador, BR" mean the city of 2.9 million, not a village of 2,000.
 DOMINANCE = 20.0
@@ -365,12 +368,10 @@ class Resolver:
                 return self._decide(found, method, point)
         stripped = strip_affixes(key)
         if stripped != key:
-            both = self.primary.get((country_code, stripped), set()) | self.alternate.get(
-                (country_code, stripped), set()
-            )
-            found = self._in_admin1(both, admin1)
-            if found:
-                return self._decide(found, "normalised", point)
+            for table in (self.primary, self.alternate):
+                found = self._in_admin1(table.get((country_code, stripped), set()), admin1)
+                if found:
+                    return self._decide(found, "normalised", point)
         found = self._in_admin1(self._fuzzy(country_code, stripped), admin1)
         if found:
             return self._decide(found, "fuzzy", point)
@@ -438,6 +439,11 @@ class Resolver:
             best, "coordinates", CONFIDENCE["coordinates"] * 0.8, (best,), runner, None, distance
         )
 
+    def _reach(self, geonames_id: int) -> float:
+        """How far from the source's point this place may lie and still be confirmed."""
+        big = self.places[geonames_id].population >= BIG_CITY
+        return CONFIRM_KM_BIG_CITY if big else CONFIRM_KM
+
     def _decide(
         self, found: set[int], method: str, point: tuple[float, float] | None
     ) -> Resolution:
@@ -449,7 +455,7 @@ class Resolver:
                 i: distance_km(*point, self.places[i].latitude, self.places[i].longitude)
                 for i in ranked
             }
-            close = sorted((d, i) for i, d in distances.items() if d <= CONFIRM_KM)
+            close = sorted((d, i) for i, d in distances.items() if d <= self._reach(i))
             if not close:
                 nearest = min(distances.values())
                 return Resolution(
@@ -457,7 +463,8 @@ class Resolver:
                     "conflict",
                     candidates=candidates,
                     reason=f"the name matches places {nearest:.0f} km or more from the "
-                    f"source's coordinates (limit {CONFIRM_KM:.0f} km)",
+                    f"source's coordinates (limit {CONFIRM_KM:.0f} km, "
+                    f"{CONFIRM_KM_BIG_CITY:.0f} km for cities of a million)",
                     distance_km=nearest,
                 )
             if len(close) == 1 or close[1][0] > 2 * close[0][0] + 1:
