@@ -166,6 +166,16 @@ def test_coordinates_far_from_the_named_city_are_a_conflict(resolver: Resolver) 
     assert found.distance_km is not None and 180 < found.distance_km < 190
 
 
+def test_a_big_city_is_confirmed_further_out_than_a_small_one(resolver: Resolver) -> None:
+    # CDP places Tokyo at (35.410, 139.410), about 40 km from GeoNames' point
+    tokyo = resolver.resolve("Tokyo", "JP", latitude=35.410, longitude=139.410)
+    assert (tokyo.geonames_id, tokyo.method) == (TOKYO, "exact")
+    assert tokyo.distance_km is not None and 35 < tokyo.distance_km < 45
+    # Amiens (135,000 people) 40 km from its point is refused
+    amiens = resolver.resolve("Amiens", "FR", latitude=49.9 + 0.36, longitude=2.3)
+    assert (amiens.geonames_id, amiens.method) == (None, "conflict")
+
+
 def test_alike_namesakes_are_ambiguous_not_guessed(resolver: Resolver) -> None:
     found = resolver.resolve("Springfield", "US")
     assert (found.geonames_id, found.method) == (None, "ambiguous")
