@@ -14,8 +14,8 @@ from pipeline.snapshots import utc_now
 class RawGeonamesConfig(dg.Config):
     fetch: bool = False
     """Download the dump files first (the refresh job sets this)."""
-    gazetteer: str = "cities15000"
-    """Which GeoNames gazetteer: cities15000, cities5000, cities1000 or cities500."""
+    gazetteer: str = geonames.DEFAULT_GAZETTEER
+    """Which GeoNames gazetteer: cities500 (default), cities1000, cities5000 or cities15000."""
     base_url: str = geonames.DUMP_URL
 
 

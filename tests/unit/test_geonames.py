@@ -159,15 +159,15 @@ def test_check_import_refuses_files_that_are_not_dump_files() -> None:
 def test_fetch_dump_stores_each_file_once(tmp_path: Path, httpserver: HTTPServer) -> None:
     base = serve_geonames_dump(httpserver, gazetteer=b"zip bytes")
     store = SnapshotStore(tmp_path)
-    stored, errors = geonames.fetch_dump(store, build_session(retries=0), "cities15000", base)
+    stored, errors = geonames.fetch_dump(store, build_session(retries=0), "cities500", base)
     assert errors == {}
     assert [(s.file_name, created) for s, created in stored] == [
-        ("cities15000.zip", True),
+        ("cities500.zip", True),
         ("countryInfo.txt", True),
         ("admin1CodesASCII.txt", True),
     ]
-    assert stored[0][0].origin == base + "cities15000.zip"
-    again, _ = geonames.fetch_dump(store, build_session(retries=0), "cities15000", base)
+    assert stored[0][0].origin == base + "cities500.zip"
+    again, _ = geonames.fetch_dump(store, build_session(retries=0), "cities500", base)
     assert [created for _, created in again] == [False, False, False]
     agents = {r.headers["User-Agent"] for r, _ in httpserver.log}
     assert len(agents) == 1 and agents.pop().startswith("citydiplomacy-pipeline/")
