@@ -11,7 +11,6 @@ import dagster as dg
 import pandas as pd
 
 from assets import build
-from assets.resolve import Resolver
 from assets.sources import SourceFile, geonames, registry
 from pipeline.resources import ResolverResource
 
@@ -71,15 +70,6 @@ def _emit(table: str, built: build.Built, **extra: Any) -> Iterator[dg.Output]:
     )
 
 
-def _resolver(
-    resolver: ResolverResource,
-    gazetteer: pd.DataFrame,
-    countries: pd.DataFrame,
-    admin1: pd.DataFrame,
-) -> Resolver:
-    return resolver.for_gazetteer(gazetteer, countries, admin1)
-
-
 @dg.multi_asset(
     outs=_outs("networks", "One row per city network (registry), with its headquarters city."),
 )
@@ -90,8 +80,8 @@ def networks(
     parsed_geonames__countries: pd.DataFrame,
     parsed_geonames__admin1: pd.DataFrame,
 ) -> Iterator[dg.Output]:
-    index = _resolver(
-        resolver, parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
+    index = resolver.for_gazetteer(
+        parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
     )
     built, unresolved_hq = build.build_networks(parsed_registry__networks, index)
     yield from _emit("networks", built, unresolved_hq=unresolved_hq)
@@ -108,8 +98,8 @@ def memberships(
     parsed_geonames__admin1: pd.DataFrame,
     networks: pd.DataFrame,
 ) -> Iterator[dg.Output]:
-    index = _resolver(
-        resolver, parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
+    index = resolver.for_gazetteer(
+        parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
     )
     built = build.build_memberships(parsed_registry__memberships, index, networks)
     yield from _emit("memberships", built)
@@ -125,8 +115,8 @@ def agreements(
     parsed_geonames__countries: pd.DataFrame,
     parsed_geonames__admin1: pd.DataFrame,
 ) -> Iterator[dg.Output]:
-    index = _resolver(
-        resolver, parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
+    index = resolver.for_gazetteer(
+        parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
     )
     built = build.build_agreements(parsed_registry__agreements, index)
     yield from _emit("agreements", built)
@@ -142,8 +132,8 @@ def commitments(
     parsed_geonames__countries: pd.DataFrame,
     parsed_geonames__admin1: pd.DataFrame,
 ) -> Iterator[dg.Output]:
-    index = _resolver(
-        resolver, parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
+    index = resolver.for_gazetteer(
+        parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
     )
     built = build.build_commitments(parsed_registry__commitments, index)
     yield from _emit("commitments", built)
