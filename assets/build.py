@@ -432,6 +432,24 @@ def resolution_quality(city_ids: pd.DataFrame, unresolved: pd.DataFrame) -> dict
     return quality
 
 
+def city_references(
+    networks: pd.DataFrame,
+    memberships: pd.DataFrame,
+    agreements: pd.DataFrame,
+    commitments: pd.DataFrame,
+    city_ids: pd.DataFrame,
+) -> list[pd.Series]:
+    """Every column of the other tables that names a city: what `cities` must cover."""
+    return [
+        networks["hq_city_id"],
+        memberships["city_id"],
+        agreements["city_a_id"],
+        agreements["city_b_id"],
+        commitments["city_id"],
+        city_ids["city_id"],
+    ]
+
+
 def build_cities(
     gazetteer: pd.DataFrame, admin1: pd.DataFrame, *city_ids: pd.Series
 ) -> pd.DataFrame:

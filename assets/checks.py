@@ -13,6 +13,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
+from assets.build import city_references
 from pipeline.publish import TABLES
 from schemas.agreements import Agreements
 from schemas.cities import Cities
@@ -97,14 +98,7 @@ def uncovered_city_ids(
     commitments: pd.DataFrame,
     city_ids: pd.DataFrame,
 ) -> list[str]:
-    used = [
-        networks["hq_city_id"],
-        memberships["city_id"],
-        agreements["city_a_id"],
-        agreements["city_b_id"],
-        commitments["city_id"],
-        city_ids["city_id"],
-    ]
+    used = city_references(networks, memberships, agreements, commitments, city_ids)
     return missing_keys(used, cities["city_id"])
 
 

@@ -186,12 +186,7 @@ def cities(
     frame = build.build_cities(
         parsed_geonames__cities,
         parsed_geonames__admin1,
-        networks["hq_city_id"],
-        memberships["city_id"],
-        agreements["city_a_id"],
-        agreements["city_b_id"],
-        commitments["city_id"],
-        city_ids["city_id"],
+        *build.city_references(networks, memberships, agreements, commitments, city_ids),
     )
     return dg.Output(frame, metadata=_table_metadata(frame))
 
