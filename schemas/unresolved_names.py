@@ -35,3 +35,4 @@ class UnresolvedNames(pa.DataFrameModel):
         description = "One row per source spelling the resolver could not settle."
         strict = True
         coerce = True
+        unique = ["source", "source_table", "source_name", "source_country", "source_admin1"]

@@ -1,6 +1,7 @@
 """Every blocking check fails on the data it guards against, both as an asset check and in
 the release's own last validation (release_problems)."""
 
+import dagster as dg
 import pandas as pd
 import pytest
 
@@ -110,6 +111,16 @@ def test_no_networks_fails() -> None:
     tables["memberships"] = tables["memberships"].iloc[0:0]
     assert checks.networks_not_empty(tables["networks"]).passed is False
     assert "networks_not_empty: no networks" in relation_problems(tables)
+
+
+def test_rejected_rows_raise_a_warning_not_a_block() -> None:
+    clean = checks.rejected_rows_reported(pd.DataFrame({"table_name": [], "rule": []}))
+    assert clean.passed is True
+    rejected = pd.DataFrame({"table_name": ["memberships"], "rule": ["city_unresolved"]})
+    warned = checks.rejected_rows_reported(rejected)
+    assert warned.passed is False
+    assert warned.severity == dg.AssetCheckSeverity.WARN
+    assert warned.metadata["by_table_and_rule"].value == {"memberships/city_unresolved": 1}
 
 
 @pytest.mark.parametrize("table", TABLES)

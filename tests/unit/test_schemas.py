@@ -13,12 +13,14 @@ from pandera.errors import SchemaErrors
 
 from schemas.agreements import Agreements
 from schemas.cities import Cities
+from schemas.city_ids import CityIds
 from schemas.commitments import Commitments
 from schemas.gazetteer import Gazetteer
 from schemas.memberships import Memberships
 from schemas.networks import Networks
 from schemas.rejected_rows import RejectedRows
 from schemas.sources import Sources
+from schemas.unresolved_names import UnresolvedNames
 
 DROP = object()  # as a value in `changes`: remove the column
 
@@ -147,6 +149,34 @@ BASE: dict[type[pa.DataFrameModel], dict[str, Any]] = {
     },
 }
 
+BASE[CityIds] = {
+    "city_id": "gn:3067696",
+    "geonames_id": 3067696,
+    "wikidata_qid": None,
+    "source": "registry",
+    "source_table": "memberships",
+    "source_id": None,
+    "source_name": "Praha",
+    "source_country": "CZ",
+    "source_admin1": None,
+    "method": "alternate_name",
+    "confidence": 0.95,
+    "runner_up_id": "gn:3067695",
+    "rows": 2,
+    "snapshot_id": "registry-memberships-abc",
+}
+BASE[UnresolvedNames] = {
+    "source": "registry",
+    "source_table": "memberships",
+    "source_name": "Springfield",
+    "source_country": "US",
+    "source_admin1": None,
+    "outcome": "ambiguous",
+    "reason": "2 places match alike (gn:4409896, gn:4250542); give admin1 or coordinates",
+    "candidate_ids": "gn:4409896, gn:4250542",
+    "rows": 1,
+    "snapshot_id": "registry-memberships-abc",
+}
 MODELS = list(BASE)
 PROVENANCE_MODELS = [Memberships, Agreements, Commitments]
 YEARS = {
@@ -363,6 +393,18 @@ CASES = [
         for c in m.to_schema().columns
     ],
     *[case(m, {"extra": "x"}, name_of(m), "column_in_schema", "strict") for m in MODELS],
+    # --- the crosswalk and the unresolved names
+    case(CityIds, {"city_id": "3067696"}, "city_id", "str_matches", "xwalk-city-id"),
+    case(CityIds, {"geonames_id": 0}, "geonames_id", "greater_than", "xwalk-geonames-id"),
+    case(CityIds, {"method": "guess"}, "method", "isin", "xwalk-method"),
+    case(CityIds, {"confidence": 1.5}, "confidence", "less_than_or_equal_to", "xwalk-conf"),
+    case(CityIds, {"runner_up_id": "Q1"}, "runner_up_id", "str_matches", "xwalk-runner-up"),
+    case(CityIds, {"wikidata_qid": "1085"}, "wikidata_qid", "str_matches", "xwalk-qid"),
+    case(CityIds, {"rows": 0}, "rows", "greater_than", "xwalk-rows"),
+    case(CityIds, {"source": "wikipedia"}, "source", "isin", "xwalk-source"),
+    case(UnresolvedNames, {"outcome": "exact"}, "outcome", "isin", "unresolved-outcome"),
+    case(UnresolvedNames, {"rows": 0}, "rows", "greater_than", "unresolved-rows"),
+    case(UnresolvedNames, {"source": "wikipedia"}, "source", "isin", "unresolved-source"),
 ]
 
 
@@ -398,11 +440,13 @@ def test_missing_and_extra_column_name_the_column() -> None:
 
 @pytest.mark.parametrize("model", [m for m in MODELS if getattr(m.Config, "unique", None)])
 def test_unique_key(model: type[pa.DataFrameModel]) -> None:
-    (key,) = model.Config.unique
+    # pandera names the key's columns that hold a value (a null admin1 is not reported)
+    key = {c for c in model.Config.unique if BASE[model][c] is not None}
     cases = failures(model, frame(model, [BASE[model], BASE[model]]))
     hits = cases[cases["check"] == "multiple_fields_uniqueness"]
-    assert set(hits["column"]) == {key}
-    assert sorted(hits["index"].tolist()) == [0, 1]
+    assert set(hits["column"]) == key
+    # both rows are flagged, once for each key column reported
+    assert sorted(hits["index"].tolist()) == [0] * len(key) + [1] * len(key)
 
 
 def test_rejected_rows_has_no_unique_key() -> None:
