@@ -12,26 +12,21 @@ import pytest
 
 from assets.resolve import Resolver, distance_km
 from assets.sources.geonames import GAZETTEER_COLUMNS
-from bench.resolution import (
+from bench.resolution.report import format_table
+from bench.resolution.run import main
+from bench.resolution.scoring import error_class, measure, point_slips, score
+from bench.resolution.sources import (
     LIVE_MISSING,
     R_MISSING,
     Reference,
     c40_references,
-    error_class,
-    exact_path_references,
-    format_table,
-    main,
-    measure,
     net_zero_tracker_references,
     normalise_header,
     parse_eurocities,
     parse_point,
-    point_slips,
     read_cdp,
-    repeat_to,
-    score,
-    time_calls,
 )
+from bench.resolution.throughput import exact_path_references, repeat_to, time_calls
 
 # geonames_id|name|ascii_name|alternate_names|latitude|longitude|feature|country|admin1|population
 PLACES = """\
