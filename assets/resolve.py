@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from functools import cache
+from typing import NamedTuple
 
 import pandas as pd
 import pycountry
@@ -140,6 +142,9 @@ BIG_CITY = 1_000_000
 # "Salvador, BR" mean the city of 2.9 million, not a village of 2,000.
 DOMINANCE = 20.0
 FUZZY_CUTOFF = 90.0
+_NONE: frozenset[int] = frozenset()
+_NO_NAMES: dict[str, set[int]] = {}
+_UNSEEN = object()
 
 CONFIDENCE = {
     "id": 1.0,
@@ -151,11 +156,18 @@ CONFIDENCE = {
 }
 
 
+# Every combining mark (accents, cedillas...), for str.translate to delete after NFKD.
+_COMBINING = {cp: None for cp in range(sys.maxunicode + 1) if unicodedata.combining(chr(cp))}
+
+
 def normalise_name(name: str) -> str:
-    """'São Paulo' -> 'sao paulo'; 'Washington, D.C.' -> 'washington d c'."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(_NOT_WORD.sub(" ", stripped.casefold()).split())
+    """'São Paulo' -> 'sao paulo'; 'Washington, D.C.' -> 'washington d c'.
+
+    Called for every query and every indexed name, so ASCII names skip the Unicode work."""
+    if not name.isascii():
+        name = unicodedata.normalize("NFKD", name).translate(_COMBINING)
+    # _NOT_WORD matches whole runs, so the result has single spaces once stripped
+    return _NOT_WORD.sub(" ", name.casefold()).strip()
 
 
 _PREFIX = re.compile(r"^(?:" + "|".join(map(re.escape, PREFIXES)) + r") (?=.)")
@@ -178,6 +190,8 @@ def split_name(raw: str, country_code: str | None) -> tuple[str, str | None]:
     subdivision code the qualifier names, if any:
     'City of Indianapolis, IN' -> ('City of Indianapolis', 'IN');
     'Changzhou, Jiangsu' -> ('Changzhou', 'JS'); 'London, UK' -> ('London', None)."""
+    if "," not in raw and "(" not in raw:
+        return raw, None
     name = " ".join(_PARENTHESES.sub(" ", raw).split())
     head, comma, tail = name.rpartition(",")
     if not comma or not country_code or not head.strip():
@@ -236,9 +250,11 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * 6371.0088 * math.asin(math.sqrt(a))
 
 
-@dataclass(frozen=True)
-class Resolution:
-    """The outcome for one reference: a GeoNames id with how it was found, or why not."""
+class Resolution(NamedTuple):
+    """The outcome for one reference: a GeoNames id with how it was found, or why not.
+
+    A NamedTuple, not a dataclass: the exact path makes one per call and a frozen
+    dataclass's __init__ costs more than the lookup itself."""
 
     geonames_id: int | None
     # id, exact, alternate_name, normalised, fuzzy or coordinates; else unresolved,
@@ -274,8 +290,13 @@ class Resolver:
     """
 
     places: dict[int, _Place] = field(default_factory=dict)
-    primary: dict[tuple[str, str], set[int]] = field(default_factory=lambda: defaultdict(set))
-    alternate: dict[tuple[str, str], set[int]] = field(default_factory=lambda: defaultdict(set))
+    populations: dict[int, int] = field(default_factory=dict)
+    # normalise_name of every primary spelling, computed while indexing: most queries are
+    # spelt as the gazetteer spells them, and normalising is most of an exact lookup's cost
+    keys: dict[str, str] = field(default_factory=dict)
+    # country -> normalised name -> places; per country, so a lookup builds no tuple key
+    primary: dict[str, dict[str, set[int]]] = field(default_factory=dict)
+    alternate: dict[str, dict[str, set[int]]] = field(default_factory=dict)
     fuzzy_names: dict[str, list[tuple[str, int]]] = field(default_factory=lambda: defaultdict(list))
     fuzzy_keys: dict[str, list[str]] = field(default_factory=dict)
     grid: dict[tuple[str, int, int], list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -297,6 +318,8 @@ class Resolver:
             geonames_id, name, ascii_name, alternates, country = row[:5]
             admin1_code, latitude, longitude, population = row[5:]
             geonames_id = int(geonames_id)
+            primary = resolver.primary.setdefault(country, {})
+            alternate = resolver.alternate.setdefault(country, {})
             resolver.places[geonames_id] = _Place(
                 name=str(name),
                 country=country,
@@ -305,19 +328,21 @@ class Resolver:
                 longitude=float(longitude),
                 population=0 if pd.isna(population) else int(population),
             )
+            resolver.populations[geonames_id] = resolver.places[geonames_id].population
             resolver.grid[(country, math.floor(latitude), math.floor(longitude))].append(
                 geonames_id
             )
             for each in {name, ascii_name}:
                 if isinstance(each, str) and each:
+                    resolver.keys[each] = normalise_name(each)
                     # indexed as queries are read: without parenthesised qualifiers
-                    for key in {normalise_name(each), normalise_name(_PARENTHESES.sub(" ", each))}:
-                        resolver.primary[(country, key)].add(geonames_id)
+                    for key in {resolver.keys[each], normalise_name(_PARENTHESES.sub(" ", each))}:
+                        primary.setdefault(key, set()).add(geonames_id)
                         resolver.fuzzy_names[country].append((key, geonames_id))
             if isinstance(alternates, str):
                 for each in alternates.split(","):
                     if each:
-                        resolver.alternate[(country, normalise_name(each))].add(geonames_id)
+                        alternate.setdefault(normalise_name(each), set()).add(geonames_id)
         resolver.fuzzy_keys = {
             c: [n for n, _ in names] for c, names in resolver.fuzzy_names.items()
         }
@@ -347,31 +372,37 @@ class Resolver:
         longitude: float | None = None,
         geonames_id: int | None = None,
     ) -> Resolution:
-        point = None if latitude is None or longitude is None else (latitude, longitude)
-        if point is not None and (pd.isna(point[0]) or pd.isna(point[1])):
-            point = None
+        point = None if latitude is None and longitude is None else _point(latitude, longitude)
         if geonames_id is not None and int(geonames_id) in self.places:
             return self._decide({int(geonames_id)}, "id", point)
-        if country not in self._countries:
-            self._countries[country] = normalise_country(country, self.country_names)
-        country_code = self._countries[country]
-        if not isinstance(name, str) or not name.strip():
+        country_code = self._countries.get(country, _UNSEEN)
+        if country_code is _UNSEEN:
+            country_code = self._countries[country] = normalise_country(country, self.country_names)
+        if not name or not isinstance(name, str) or name.isspace():
             return Resolution(None, "unresolved", reason="no name given")
         if country_code is None:
             return Resolution(None, "unresolved", reason=f"unknown country {country!r}")
-        bare, code = split_name(name, country_code)
-        admin1 = admin1 or self._admin1_for(country_code, code)
-        key = normalise_name(bare)
-        for method, table in (("exact", self.primary), ("alternate_name", self.alternate)):
-            found = self._in_admin1(table.get((country_code, key), set()), admin1)
-            if found:
-                return self._decide(found, method, point)
+        if "," in name or "(" in name:
+            bare, code = split_name(name, country_code)
+            admin1 = admin1 or self._admin1_for(country_code, code)
+        else:
+            bare = name
+        key = self.keys.get(bare) or normalise_name(bare)
+        found = self.primary.get(country_code, _NO_NAMES).get(key)  # inline: the hot path
+        if found and admin1:
+            found = self._in_admin1(found, admin1)
+        if found:
+            return self._decide(found, "exact", point)
+        found = self._named(self.alternate, country_code, key, admin1)
+        if found:
+            return self._decide(found, "alternate_name", point)
         stripped = strip_affixes(key)
         if stripped != key:
-            for table in (self.primary, self.alternate):
-                found = self._in_admin1(table.get((country_code, stripped), set()), admin1)
-                if found:
-                    return self._decide(found, "normalised", point)
+            found = self._named(self.primary, country_code, stripped, admin1) or self._named(
+                self.alternate, country_code, stripped, admin1
+            )
+            if found:
+                return self._decide(found, "normalised", point)
         found = self._in_admin1(self._fuzzy(country_code, stripped), admin1)
         if found:
             return self._decide(found, "fuzzy", point)
@@ -391,7 +422,18 @@ class Resolver:
         # GeoNames uses the postal codes as US admin1 codes, so they hold without the table
         return code if country_code == "US" else None
 
-    def _in_admin1(self, found: set[int], admin1: str | None) -> set[int]:
+    def _named(
+        self,
+        table: dict[str, dict[str, set[int]]],
+        country_code: str,
+        key: str,
+        admin1: str | None,
+    ) -> Set[int]:
+        """The places a name table lists for the name in the country (and admin1, if given)."""
+        found = table.get(country_code, _NO_NAMES).get(key, _NONE)
+        return self._in_admin1(found, admin1) if admin1 and found else found
+
+    def _in_admin1(self, found: Set[int], admin1: str | None) -> Set[int]:
         if not admin1:
             return found
         return {i for i in found if self.places[i].admin1 == admin1}
@@ -445,10 +487,13 @@ class Resolver:
         return CONFIRM_KM_BIG_CITY if big else CONFIRM_KM
 
     def _decide(
-        self, found: set[int], method: str, point: tuple[float, float] | None
+        self, found: Set[int], method: str, point: tuple[float, float] | None
     ) -> Resolution:
         """One candidate, or the one the evidence singles out; never a guess among equals."""
-        ranked = sorted(found, key=lambda i: -self.places[i].population)
+        if point is None and len(found) == 1:
+            (only,) = found
+            return Resolution(only, method, CONFIDENCE[method], (only,))
+        ranked = sorted(found, key=self.populations.__getitem__, reverse=True)
         candidates = tuple(ranked)
         if point is not None:
             distances = {
@@ -491,6 +536,16 @@ class Resolver:
             runner_up=ranked[1],
             reason=f"{len(ranked)} places match alike ({ids}); give admin1 or coordinates",
         )
+
+
+def _point(latitude: float | None, longitude: float | None) -> tuple[float, float] | None:
+    """The source's coordinates, or None when either is missing (None or NaN)."""
+    if latitude is None or longitude is None:
+        return None
+    latitude, longitude = float(latitude), float(longitude)
+    if math.isnan(latitude) or math.isnan(longitude):
+        return None
+    return latitude, longitude
 
 
 def _alike(close: Iterable[tuple[float, int]]) -> str:
