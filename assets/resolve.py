@@ -15,7 +15,7 @@ import re
 import sys
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable, Set
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import NamedTuple
@@ -142,9 +142,10 @@ BIG_CITY = 1_000_000
 # "Salvador, BR" mean the city of 2.9 million, not a village of 2,000.
 DOMINANCE = 20.0
 FUZZY_CUTOFF = 90.0
-_NONE: frozenset[int] = frozenset()
-_NO_NAMES: dict[str, set[int]] = {}
-_UNSEEN = object()
+# A name's places, most populous first (ties by id), as the index stores them.
+Ranked = tuple[int, ...]
+_NONE: Ranked = ()
+_NO_NAMES: dict[str, Ranked] = {}
 
 CONFIDENCE = {
     "id": 1.0,
@@ -295,8 +296,8 @@ class Resolver:
     # spelt as the gazetteer spells them, and normalising is most of an exact lookup's cost
     keys: dict[str, str] = field(default_factory=dict)
     # country -> normalised name -> places; per country, so a lookup builds no tuple key
-    primary: dict[str, dict[str, set[int]]] = field(default_factory=dict)
-    alternate: dict[str, dict[str, set[int]]] = field(default_factory=dict)
+    primary: dict[str, dict[str, Ranked]] = field(default_factory=dict)
+    alternate: dict[str, dict[str, Ranked]] = field(default_factory=dict)
     fuzzy_names: dict[str, list[tuple[str, int]]] = field(default_factory=lambda: defaultdict(list))
     fuzzy_keys: dict[str, list[str]] = field(default_factory=dict)
     grid: dict[tuple[str, int, int], list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -312,15 +313,20 @@ class Resolver:
         admin1: pd.DataFrame | None = None,
     ) -> Resolver:
         resolver = cls()
+        primary_sets: dict[str, dict[str, set[int]]] = {}
+        alternate_sets: dict[str, dict[str, set[int]]] = {}
         columns = ["geonames_id", "name", "ascii_name", "alternate_names", "country_code"]
         columns += ["admin1_code", "latitude", "longitude", "population"]
-        for row in gazetteer[columns].itertuples(index=False):
-            geonames_id, name, ascii_name, alternates, country = row[:5]
-            admin1_code, latitude, longitude, population = row[5:]
+        # plain lists: iterating Arrow-backed columns row by row costs more than the indexing
+        rows = zip(*(gazetteer[c].tolist() for c in columns), strict=True)
+        keys = resolver.keys
+        memo: dict[str, str] = {}  # alternate names repeat across places
+        for geonames_id, name, ascii_name, alternates, country, *rest in rows:
+            admin1_code, latitude, longitude, population = rest
             geonames_id = int(geonames_id)
-            primary = resolver.primary.setdefault(country, {})
-            alternate = resolver.alternate.setdefault(country, {})
-            resolver.places[geonames_id] = _Place(
+            primary = primary_sets.setdefault(country, {})
+            alternate = alternate_sets.setdefault(country, {})
+            place = _Place(
                 name=str(name),
                 country=country,
                 admin1=admin1_code if isinstance(admin1_code, str) else None,
@@ -328,21 +334,28 @@ class Resolver:
                 longitude=float(longitude),
                 population=0 if pd.isna(population) else int(population),
             )
-            resolver.populations[geonames_id] = resolver.places[geonames_id].population
+            resolver.places[geonames_id] = place
+            resolver.populations[geonames_id] = place.population
             resolver.grid[(country, math.floor(latitude), math.floor(longitude))].append(
                 geonames_id
             )
             for each in {name, ascii_name}:
                 if isinstance(each, str) and each:
-                    resolver.keys[each] = normalise_name(each)
+                    key = keys[each] = normalise_name(each)
                     # indexed as queries are read: without parenthesised qualifiers
-                    for key in {resolver.keys[each], normalise_name(_PARENTHESES.sub(" ", each))}:
-                        primary.setdefault(key, set()).add(geonames_id)
-                        resolver.fuzzy_names[country].append((key, geonames_id))
+                    bare = normalise_name(_PARENTHESES.sub(" ", each)) if "(" in each else key
+                    for variant in {key, bare}:
+                        primary.setdefault(variant, set()).add(geonames_id)
+                        resolver.fuzzy_names[country].append((variant, geonames_id))
             if isinstance(alternates, str):
                 for each in alternates.split(","):
                     if each:
-                        alternate.setdefault(normalise_name(each), set()).add(geonames_id)
+                        other = memo.get(each)
+                        if other is None:
+                            other = memo[each] = normalise_name(each)
+                        alternate.setdefault(other, set()).add(geonames_id)
+        resolver.primary = resolver._ranked_tables(primary_sets)
+        resolver.alternate = resolver._ranked_tables(alternate_sets)
         resolver.fuzzy_keys = {
             c: [n for n, _ in names] for c, names in resolver.fuzzy_names.items()
         }
@@ -357,6 +370,23 @@ class Resolver:
             ):
                 resolver.admin1_by_name[(str(code), normalise_name(str(name)))] = str(a1)
         return resolver
+
+    def _ranked_tables(
+        self, tables: dict[str, dict[str, set[int]]]
+    ) -> dict[str, dict[str, Ranked]]:
+        """Each name's places as a tuple ranked once at build time, so a lookup never sorts."""
+        return {
+            country: {name: self._rank(ids) for name, ids in names.items()}
+            for country, names in tables.items()
+        }
+
+    def _rank(self, ids: Iterable[int]) -> Ranked:
+        """Most populous first, ties by id: the order candidates are reported in."""
+        ids = tuple(ids)
+        if len(ids) == 1:
+            return ids
+        populations = self.populations
+        return tuple(sorted(ids, key=lambda i: (-populations[i], i)))
 
     def place(self, geonames_id: int) -> tuple[str, float, float]:
         """(name, latitude, longitude) of a place in the gazetteer."""
@@ -374,9 +404,10 @@ class Resolver:
     ) -> Resolution:
         point = None if latitude is None and longitude is None else _point(latitude, longitude)
         if geonames_id is not None and int(geonames_id) in self.places:
-            return self._decide({int(geonames_id)}, "id", point)
-        country_code = self._countries.get(country, _UNSEEN)
-        if country_code is _UNSEEN:
+            return self._decide((int(geonames_id),), "id", point)
+        try:
+            country_code = self._countries[country]
+        except KeyError:
             country_code = self._countries[country] = normalise_country(country, self.country_names)
         if not name or not isinstance(name, str) or name.isspace():
             return Resolution(None, "unresolved", reason="no name given")
@@ -388,10 +419,12 @@ class Resolver:
         else:
             bare = name
         key = self.keys.get(bare) or normalise_name(bare)
-        found = self.primary.get(country_code, _NO_NAMES).get(key)  # inline: the hot path
+        found = self.primary.get(country_code, _NO_NAMES).get(key, _NONE)  # the hot path
         if found and admin1:
             found = self._in_admin1(found, admin1)
         if found:
+            if point is None and len(found) == 1:  # _decide's first case, saving a call
+                return Resolution(found[0], "exact", CONFIDENCE["exact"], found)
             return self._decide(found, "exact", point)
         found = self._named(self.alternate, country_code, key, admin1)
         if found:
@@ -424,24 +457,24 @@ class Resolver:
 
     def _named(
         self,
-        table: dict[str, dict[str, set[int]]],
+        table: dict[str, dict[str, Ranked]],
         country_code: str,
         key: str,
         admin1: str | None,
-    ) -> Set[int]:
+    ) -> Ranked:
         """The places a name table lists for the name in the country (and admin1, if given)."""
         found = table.get(country_code, _NO_NAMES).get(key, _NONE)
         return self._in_admin1(found, admin1) if admin1 and found else found
 
-    def _in_admin1(self, found: Set[int], admin1: str | None) -> Set[int]:
+    def _in_admin1(self, found: Ranked, admin1: str | None) -> Ranked:
         if not admin1:
             return found
-        return {i for i in found if self.places[i].admin1 == admin1}
+        return tuple(i for i in found if self.places[i].admin1 == admin1)
 
-    def _fuzzy(self, country_code: str, key: str) -> set[int]:
+    def _fuzzy(self, country_code: str, key: str) -> Ranked:
         names = self.fuzzy_names.get(country_code)
         if not names or len(key) < 4:
-            return set()
+            return _NONE
         hits = process.extract(
             key,
             self.fuzzy_keys[country_code],
@@ -450,9 +483,9 @@ class Resolver:
             limit=5,
         )
         if not hits:
-            return set()
+            return _NONE
         best = max(score for _, score, _ in hits)
-        return {names[i][1] for _, score, i in hits if score == best}
+        return self._rank({names[i][1] for _, score, i in hits if score == best})
 
     def _nearest(self, country_code: str, point: tuple[float, float]) -> Resolution:
         """No name matched: a place within CONFIRM_KM of the source's coordinates, if one
@@ -486,15 +519,11 @@ class Resolver:
         big = self.places[geonames_id].population >= BIG_CITY
         return CONFIRM_KM_BIG_CITY if big else CONFIRM_KM
 
-    def _decide(
-        self, found: Set[int], method: str, point: tuple[float, float] | None
-    ) -> Resolution:
+    def _decide(self, ranked: Ranked, method: str, point: tuple[float, float] | None) -> Resolution:
         """One candidate, or the one the evidence singles out; never a guess among equals."""
-        if point is None and len(found) == 1:
-            (only,) = found
-            return Resolution(only, method, CONFIDENCE[method], (only,))
-        ranked = sorted(found, key=self.populations.__getitem__, reverse=True)
-        candidates = tuple(ranked)
+        if point is None and len(ranked) == 1:
+            return Resolution(ranked[0], method, CONFIDENCE[method], ranked)
+        candidates = ranked
         if point is not None:
             distances = {
                 i: distance_km(*point, self.places[i].latitude, self.places[i].longitude)
