@@ -73,8 +73,11 @@ COUNTRY_ALIASES = {
 }
 
 # Words sources put around a city's name; removed only when the name as given finds nothing.
-# Seen in CDP, Net Zero Tracker and network member lists (2021-2025); longest first.
+# Seen in CDP, Net Zero Tracker and network member lists (2021-2025).
 PREFIXES = (
+    "government of the city of",
+    "the local government of",
+    "local government unit of",
     "city and county of",
     "london borough of",
     "royal borough of",
@@ -83,7 +86,12 @@ PREFIXES = (
     "prefeitura de",
     "municipalidad distrital de",
     "municipalidad provincial de",
+    "municipalidad de la ciudad de",
     "municipalidad de",
+    "municipalidad",
+    "presidencia municipal de",
+    "gobierno municipal de",
+    "municipalite de",
     "gobierno autonomo municipal de",
     "alcaldia municipal de",
     "alcaldia de",
@@ -92,18 +100,23 @@ PREFIXES = (
     "municipio de",
     "municipio",
     "ayuntamiento de",
+    "ayuntamiento",
     "ajuntament de",
     "commune de",
     "mairie de",
     "ville de",
     "citta di",
     "comune di",
+    "the city of",
     "city of",
     "town of",
+    "village of",
+    "district of",
     "stadt",
     "gemeente",
 )
 SUFFIXES = (
+    "municipal government",
     "metropolitan municipality",
     "municipal corporation",
     "metropolitan city",
@@ -142,6 +155,12 @@ BIG_CITY = 1_000_000
 # "Salvador, BR" mean the city of 2.9 million, not a village of 2,000.
 DOMINANCE = 20.0
 FUZZY_CUTOFF = 90.0
+# A source's own population for the city is evidence too: a namesake within 3 times of it
+# agrees (sources count the municipality, GeoNames often the town: Rome 2.8M vs 2.3M,
+# Lubumbashi 5.7M vs 2.2M), and one over 50 times apart is another place (CDP's "Comas",
+# a Lima district of 548,565, is not the Comas of 967 in GeoNames).
+POPULATION_AGREES = 3.0
+POPULATION_REFUTES = 50.0
 # A name's places, most populous first (ties by id), as the index stores them.
 Ranked = tuple[int, ...]
 _NONE: Ranked = ()
@@ -171,8 +190,13 @@ def normalise_name(name: str) -> str:
     return _NOT_WORD.sub(" ", name.casefold()).strip()
 
 
-_PREFIX = re.compile(r"^(?:" + "|".join(map(re.escape, PREFIXES)) + r") (?=.)")
-_SUFFIX = re.compile(r"(?<=.) (?:" + "|".join(map(re.escape, SUFFIXES)) + r")$")
+def _affix_alternation(affixes: Iterable[str]) -> str:
+    """Longest first, so 'municipalidad de' is taken before 'municipalidad'."""
+    return "|".join(map(re.escape, sorted(affixes, key=len, reverse=True)))
+
+
+_PREFIX = re.compile(r"^(?:" + _affix_alternation(PREFIXES) + r") (?=.)")
+_SUFFIX = re.compile(r"(?<=.) (?:" + _affix_alternation(SUFFIXES) + r")$")
 
 
 def strip_affixes(normalised: str) -> str:
@@ -303,6 +327,8 @@ class Resolver:
     grid: dict[tuple[str, int, int], list[int]] = field(default_factory=lambda: defaultdict(list))
     country_names: dict[str, str] = field(default_factory=dict)
     admin1_by_name: dict[tuple[str, str], str] = field(default_factory=dict)
+    admin1_codes: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    _admin1: dict[tuple[str, str], str | None] = field(default_factory=dict)
     _countries: dict[str | None, str | None] = field(default_factory=dict)
 
     @classmethod
@@ -335,6 +361,8 @@ class Resolver:
                 population=0 if pd.isna(population) else int(population),
             )
             resolver.places[geonames_id] = place
+            if place.admin1 is not None:
+                resolver.admin1_codes[country].add(place.admin1)
             resolver.populations[geonames_id] = place.population
             resolver.grid[(country, math.floor(latitude), math.floor(longitude))].append(
                 geonames_id
@@ -401,8 +429,11 @@ class Resolver:
         latitude: float | None = None,
         longitude: float | None = None,
         geonames_id: int | None = None,
+        population: float | None = None,
     ) -> Resolution:
         point = None if latitude is None and longitude is None else _point(latitude, longitude)
+        if population is not None:
+            population = _size(population)
         if geonames_id is not None and int(geonames_id) in self.places:
             return self._decide((int(geonames_id),), "id", point)
         try:
@@ -413,6 +444,8 @@ class Resolver:
             return Resolution(None, "unresolved", reason="no name given")
         if country_code is None:
             return Resolution(None, "unresolved", reason=f"unknown country {country!r}")
+        if admin1:
+            admin1 = self.admin1_code(country_code, admin1)
         if "," in name or "(" in name:
             bare, code = split_name(name, country_code)
             admin1 = admin1 or self._admin1_for(country_code, code)
@@ -423,26 +456,46 @@ class Resolver:
         if found and admin1:
             found = self._in_admin1(found, admin1)
         if found:
-            if point is None and len(found) == 1:  # _decide's first case, saving a call
+            if point is None and population is None and len(found) == 1:  # as _decide, faster
                 return Resolution(found[0], "exact", CONFIDENCE["exact"], found)
-            return self._decide(found, "exact", point)
+            return self._decide(found, "exact", point, population)
         found = self._named(self.alternate, country_code, key, admin1)
         if found:
-            return self._decide(found, "alternate_name", point)
+            return self._decide(found, "alternate_name", point, population)
         stripped = strip_affixes(key)
         if stripped != key:
             found = self._named(self.primary, country_code, stripped, admin1) or self._named(
                 self.alternate, country_code, stripped, admin1
             )
             if found:
-                return self._decide(found, "normalised", point)
+                return self._decide(found, "normalised", point, population)
         found = self._in_admin1(self._fuzzy(country_code, stripped), admin1)
         if found:
-            return self._decide(found, "fuzzy", point)
+            return self._decide(found, "fuzzy", point, population)
         if point is not None:
             return self._nearest(country_code, point)
         where = country_code + (f" (admin1 {admin1})" if admin1 else "")
         return Resolution(None, "unresolved", reason=f"no GeoNames place named {name!r} in {where}")
+
+    def admin1_code(self, country_code: str, given: str) -> str | None:
+        """The gazetteer's admin1 code for a subdivision given as that code ('08'), an ISO
+        3166-2 code ('ON', 'CA-ON') or a name ('Ontario'); None when it cannot be read, so
+        that evidence nobody can check narrows nothing."""
+        key = (country_code, given)
+        if key not in self._admin1:
+            self._admin1[key] = self._read_admin1(country_code, given.strip())
+        return self._admin1[key]
+
+    def _read_admin1(self, country_code: str, given: str) -> str | None:
+        if given in self.admin1_codes.get(country_code, ()):
+            return given
+        iso = given.upper().removeprefix(f"{country_code}-")
+        if subdivision_name(country_code, iso):
+            return self._admin1_for(country_code, iso)
+        by_name = self.admin1_by_name.get((country_code, normalise_name(given)))
+        if by_name is not None:
+            return by_name
+        return self._admin1_for(country_code, subdivision_code(country_code, given))
 
     def _admin1_for(self, country_code: str, code: str | None) -> str | None:
         """A trailing subdivision code as the gazetteer's admin1 code ('US','IN' -> 'IN')."""
@@ -519,9 +572,15 @@ class Resolver:
         big = self.places[geonames_id].population >= BIG_CITY
         return CONFIRM_KM_BIG_CITY if big else CONFIRM_KM
 
-    def _decide(self, ranked: Ranked, method: str, point: tuple[float, float] | None) -> Resolution:
+    def _decide(
+        self,
+        ranked: Ranked,
+        method: str,
+        point: tuple[float, float] | None,
+        population: float | None = None,
+    ) -> Resolution:
         """One candidate, or the one the evidence singles out; never a guess among equals."""
-        if point is None and len(ranked) == 1:
+        if point is None and population is None and len(ranked) == 1:
             return Resolution(ranked[0], method, CONFIDENCE[method], ranked)
         candidates = ranked
         if point is not None:
@@ -547,9 +606,38 @@ class Resolver:
                 return Resolution(
                     best, method, CONFIDENCE[method], candidates, runner, None, distance
                 )
-            return Resolution(
-                None, "ambiguous", candidates=tuple(i for _, i in close), reason=_alike(close)
-            )
+            near = tuple(i for _, i in close)
+            agreeing = self._agreeing(near, population)
+            if len(agreeing) == 1:
+                best = agreeing[0]
+                return Resolution(
+                    best,
+                    method,
+                    CONFIDENCE[method] * 0.9,
+                    candidates,
+                    next(i for i in near if i != best),
+                    None,
+                    distances[best],
+                )
+            return Resolution(None, "ambiguous", candidates=near, reason=_alike(close))
+        if population is not None and population > 0:
+            if self._refuted(ranked, population):
+                sizes = ", ".join(f"gn:{i} {self.populations[i]:,}" for i in ranked[:5])
+                return Resolution(
+                    None,
+                    "conflict",
+                    candidates=candidates,
+                    reason=f"the source gives a population of {population:,.0f}; the places "
+                    f"of that name have {sizes} (more than {POPULATION_REFUTES:.0f} times "
+                    "apart)",
+                )
+            agreeing = self._agreeing(ranked, population)
+            if len(agreeing) == 1 and len(ranked) > 1:
+                best = agreeing[0]
+                runner = next(i for i in ranked if i != best)
+                return Resolution(best, method, CONFIDENCE[method] * 0.9, candidates, runner)
+            if len(agreeing) > 1:
+                ranked = agreeing
         if len(ranked) == 1:
             return Resolution(ranked[0], method, CONFIDENCE[method], candidates)
         first, second = (self.places[i].population for i in ranked[:2])
@@ -565,6 +653,37 @@ class Resolver:
             runner_up=ranked[1],
             reason=f"{len(ranked)} places match alike ({ids}); give admin1 or coordinates",
         )
+
+    def _agreeing(self, ranked: Ranked, population: float | None) -> Ranked:
+        """The candidates whose GeoNames population is within POPULATION_AGREES times the
+        source's; none when either is unknown."""
+        if population is None or population <= 0:
+            return _NONE
+        return tuple(
+            i
+            for i in ranked
+            if self.populations[i] > 0
+            and max(population, self.populations[i]) / min(population, self.populations[i])
+            <= POPULATION_AGREES
+        )
+
+    def _refuted(self, ranked: Ranked, population: float) -> bool:
+        """Every candidate's known population is over POPULATION_REFUTES times apart from the
+        source's (a village for a city of half a million): the name is someone else's."""
+        return all(
+            self.populations[i] > 0
+            and max(population, self.populations[i]) / min(population, self.populations[i])
+            > POPULATION_REFUTES
+            for i in ranked
+        )
+
+
+def _size(population: float | None) -> float | None:
+    """The source's population as evidence: None when missing, NaN or not positive."""
+    if population is None:
+        return None
+    population = float(population)
+    return population if population > 0 else None  # NaN > 0 is False
 
 
 def _point(latitude: float | None, longitude: float | None) -> tuple[float, float] | None:

