@@ -10,6 +10,7 @@ that score alike are never settled by a guess: the reference is reported ambiguo
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import sys
@@ -323,7 +324,10 @@ class Resolver:
     primary: dict[str, dict[str, Ranked]] = field(default_factory=dict)
     alternate: dict[str, dict[str, Ranked]] = field(default_factory=dict)
     fuzzy_names: dict[str, list[tuple[str, int]]] = field(default_factory=lambda: defaultdict(list))
+    # per country, the primary names sorted by length, so a fuzzy search scores only the
+    # names whose length lets them reach FUZZY_CUTOFF (see _fuzzy)
     fuzzy_keys: dict[str, list[str]] = field(default_factory=dict)
+    fuzzy_lengths: dict[str, list[int]] = field(default_factory=dict)
     grid: dict[tuple[str, int, int], list[int]] = field(default_factory=lambda: defaultdict(list))
     country_names: dict[str, str] = field(default_factory=dict)
     admin1_by_name: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -384,9 +388,10 @@ class Resolver:
                         alternate.setdefault(other, set()).add(geonames_id)
         resolver.primary = resolver._ranked_tables(primary_sets)
         resolver.alternate = resolver._ranked_tables(alternate_sets)
-        resolver.fuzzy_keys = {
-            c: [n for n, _ in names] for c, names in resolver.fuzzy_names.items()
-        }
+        for country, names in resolver.fuzzy_names.items():
+            names.sort(key=lambda pair: len(pair[0]))
+            resolver.fuzzy_keys[country] = [n for n, _ in names]
+            resolver.fuzzy_lengths[country] = [len(n) for n, _ in names]
         if countries is not None:
             for code, name in zip(
                 countries["country_code"], countries["country_name"], strict=True
@@ -528,9 +533,17 @@ class Resolver:
         names = self.fuzzy_names.get(country_code)
         if not names or len(key) < 4:
             return _NONE
+        # fuzz.ratio is 100 * (1 - indel distance / total length), and the distance is at
+        # least the difference in length: names too much shorter or longer cannot score
+        share = FUZZY_CUTOFF / 100
+        lengths = self.fuzzy_lengths[country_code]
+        shortest = math.ceil(len(key) * share / (2 - share) - 1e-9)  # 1e-9: rounding at the
+        longest = math.floor(len(key) * (2 - share) / share + 1e-9)  # boundary keeps it in
+        low = bisect.bisect_left(lengths, shortest)
+        high = bisect.bisect_right(lengths, longest)
         hits = process.extract(
             key,
-            self.fuzzy_keys[country_code],
+            self.fuzzy_keys[country_code][low:high],
             scorer=fuzz.ratio,
             score_cutoff=FUZZY_CUTOFF,
             limit=5,
@@ -538,7 +551,7 @@ class Resolver:
         if not hits:
             return _NONE
         best = max(score for _, score, _ in hits)
-        return self._rank({names[i][1] for _, score, i in hits if score == best})
+        return self._rank({names[low + i][1] for _, score, i in hits if score == best})
 
     def _nearest(self, country_code: str, point: tuple[float, float]) -> Resolution:
         """No name matched: a place within CONFIRM_KM of the source's coordinates, if one

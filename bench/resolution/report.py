@@ -154,9 +154,12 @@ def print_summary(rows: Sequence[Mapping[str, Any]]) -> None:
     print(format_table(headers, [[r[c] for c in columns] for r in rows]))
     print(
         f"precision_pct: resolved rows with a CDP point whose match lies within "
-        f"{CORRECT_KM:.0f} km of it; prec_sound_pts_pct: the same without the rows whose "
-        "CDP point has its latitude/longitude swapped or a sign dropped. With coordinates "
-        "the resolver itself refuses matches beyond 30 km, so 100 % there is by construction."
+        f"{CORRECT_KM:.0f} km of it; prec_sound_pts_pct: the same without the wrong "
+        "matches whose CDP point is at fault: its latitude/longitude swapped or a sign "
+        "dropped, or disputed (no place of the name lies near the point while CDP's "
+        "population agrees with the match's). With coordinates the resolver itself refuses "
+        "matches beyond 30 km (60 km for cities of a million), so precision there is high "
+        "by construction."
     )
 
 

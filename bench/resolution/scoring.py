@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assets.resolve import Resolution, Resolver, distance_km
+from assets.resolve import POPULATION_AGREES, Resolution, Resolver, distance_km
 from bench.resolution.sources import Reference
 
 # A resolved reference counts as correct when the matched place is this close to the
@@ -36,6 +36,8 @@ FAILURE_CLASSES = (
     ("no name given", "no name given"),
 )
 _ALIKE = re.compile(r"\d+ places match alike")
+SLIPPED = "source point swapped or sign-flipped"
+DISPUTED = "source point disputed (no such place near it; populations agree)"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class Outcome:
     resolution: Resolution
     place: tuple[float, float] | None = None
     distance_km: float | None = None
+    # a wrong match whose source point, not the match, is in doubt (see point_disputed)
+    disputed: bool = False
 
     @property
     def resolved(self) -> bool:
@@ -60,19 +64,21 @@ class Outcome:
         return self.distance_km <= CORRECT_KM
 
 
+def call_arguments(reference: Reference, use_coordinates: bool = False) -> tuple[Any, ...]:
+    """Resolver.resolve's positional arguments for a reference: name, country, admin1, the
+    point only when asked for and present, no GeoNames id, the population when given."""
+    point = (reference.latitude, reference.longitude)
+    if not (use_coordinates and reference.has_point):
+        point = (None, None)
+    return (reference.name, reference.country, reference.admin1, *point, None, reference.population)
+
+
 def resolve_reference(
     resolver: Resolver, reference: Reference, use_coordinates: bool = False
 ) -> Resolution:
-    """Resolve one reference, passing its point only when asked to."""
-    if use_coordinates and reference.has_point:
-        return resolver.resolve(
-            reference.name,
-            reference.country,
-            reference.admin1,
-            latitude=reference.latitude,
-            longitude=reference.longitude,
-        )
-    return resolver.resolve(reference.name, reference.country, reference.admin1)
+    """Resolve one reference, passing its point only when asked to (its admin1 and
+    population always, when the source gives them)."""
+    return resolver.resolve(*call_arguments(reference, use_coordinates))
 
 
 def score(resolver: Resolver, reference: Reference, use_coordinates: bool = False) -> Outcome:
@@ -85,7 +91,24 @@ def score(resolver: Resolver, reference: Reference, use_coordinates: bool = Fals
     if reference.latitude is None or reference.longitude is None:
         return Outcome(reference, resolution, place)
     distance = distance_km(reference.latitude, reference.longitude, *place)
-    return Outcome(reference, resolution, place, distance)
+    disputed = distance > CORRECT_KM and point_disputed(resolver, reference, matched.population)
+    return Outcome(reference, resolution, place, distance, disputed)
+
+
+def point_disputed(resolver: Resolver, reference: Reference, matched_population: int) -> bool:
+    """A wrong match is the source point's fault, not the resolver's, when two things both
+    say so: no place of the name lies within reach of the point (resolving with the point
+    is a conflict), and the source's own population agrees with the matched place's
+    (within POPULATION_AGREES times). CDP's "Cambridge, MA" (116,632 people) with a point in
+    Minnesota, or "Rio Branco" (407,319) with one in Vitória, are such rows."""
+    population = reference.population
+    if population is None or population <= 0 or matched_population <= 0:
+        return False
+    ratio = max(population, matched_population) / min(population, matched_population)
+    if ratio > POPULATION_AGREES:
+        return False
+    at_point = resolve_reference(resolver, reference, use_coordinates=True)
+    return at_point.method == "conflict"
 
 
 def point_slips(latitude: float, longitude: float) -> list[tuple[float, float]]:
@@ -108,10 +131,12 @@ def error_class(outcome: Outcome) -> str:
     a near miss (within twice the limit: a metropolitan centroid or a large municipality),
     or a far miss (a namesake, or a point geocoded elsewhere)."""
     ref, place = outcome.reference, outcome.place
+    if outcome.disputed:
+        return DISPUTED
     if place is not None and ref.latitude is not None and ref.longitude is not None:
         slips = point_slips(ref.latitude, ref.longitude)
         if any(distance_km(*p, *place) <= CORRECT_KM for p in slips):
-            return "source point swapped or sign-flipped"
+            return SLIPPED
     if outcome.distance_km is not None and outcome.distance_km <= 2 * CORRECT_KM:
         return f"near miss ({CORRECT_KM:.0f}-{2 * CORRECT_KM:.0f} km)"
     return f"far miss (> {2 * CORRECT_KM:.0f} km)"
@@ -148,7 +173,7 @@ def summarise(
     wrong = [o for o in judged if not o.correct]
     failed = [o for o in outcomes if not o.resolved]
     error_classes = Counter(error_class(o) for o in wrong)
-    slipped = error_classes["source point swapped or sign-flipped"]
+    unsound = error_classes[SLIPPED] + error_classes[DISPUTED]
     return {
         "rows": len(outcomes),
         "with_point": sum(1 for o in outcomes if o.reference.has_point),
@@ -157,8 +182,9 @@ def summarise(
         "resolved_with_point": len(judged),
         "correct": correct,
         "precision_pct": pct(correct, len(judged)),
-        # the same, leaving out rows whose source point has a slip (see error_class)
-        "precision_sound_points_pct": pct(correct, len(judged) - slipped),
+        # the same, leaving out wrong matches whose source point has a slip or is
+        # disputed (see error_class, point_disputed)
+        "precision_sound_points_pct": pct(correct, len(judged) - unsound),
         "methods": {m: methods[m] for m in METHODS if methods[m]},
         "unresolved": methods["unresolved"],
         "ambiguous": methods["ambiguous"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -28,6 +28,7 @@ NET_ZERO_TRACKER = Path("net-zero-tracker/snapshot_2022-12-20_13-07-14.xlsx")
 # Cells R writes for a missing value; the live CDP export leaves them empty.
 R_MISSING = frozenset({"", "NA"})
 LIVE_MISSING = frozenset({""})
+_TRAILING_CODE = re.compile(r",\s*([A-Z]{2})\s*$")
 _POINT = re.compile(r"\s*POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*", re.IGNORECASE)
 
 
@@ -42,6 +43,7 @@ class Reference:
     admin1: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    population: float | None = None
 
     @property
     def has_point(self) -> bool:
@@ -107,8 +109,9 @@ def find_location_column(columns: Iterable[str]) -> str:
 
 def cdp_references(frame: pd.DataFrame, source: str, missing: frozenset[str]) -> list[Reference]:
     """One reference per organisation (Account Number), in the order they first appear:
-    the City column's name when given, else the Organization's; CDP's country; the first
-    POINT any of the organisation's rows gives."""
+    the City column's name when given, else the Organization's; CDP's country; the US state
+    or Canadian province the Organization ends with ("City of Portland, ME"); the first
+    POINT and the first population any of the organisation's rows gives."""
     frame = frame.rename(columns=normalise_header)
     location = find_location_column(frame.columns)
     references: dict[str, Reference] = {}
@@ -117,23 +120,43 @@ def cdp_references(frame: pd.DataFrame, source: str, missing: frozenset[str]) ->
         if account is None:
             continue
         point = parse_point(present(getattr(row, location), missing))
+        population = parse_population(present(row.population, missing))
         known = references.get(account)
         if known is not None:
             if not known.has_point and point is not None:
-                references[account] = Reference(
-                    known.source, known.key, known.name, known.country, None, *point
-                )
+                known = replace(known, latitude=point[0], longitude=point[1])
+            if known.population is None and population is not None:
+                known = replace(known, population=population)
+            references[account] = known
             continue
-        name = present(row.city, missing) or present(row.organization, missing)
+        organization = present(row.organization, missing)
+        name = present(row.city, missing) or organization
         references[account] = Reference(
             source=source,
             key=account,
             name=name or "",
             country=present(row.country, missing),
+            admin1=trailing_subdivision(organization),
             latitude=point[0] if point else None,
             longitude=point[1] if point else None,
+            population=population,
         )
     return list(references.values())
+
+
+def trailing_subdivision(organization: str | None) -> str | None:
+    """The two-letter code CDP's North American organisations end with:
+    'City of Portland, ME' -> 'ME'; 'District of Saanich, BC' -> 'BC'; else None."""
+    match = _TRAILING_CODE.search(organization or "")
+    return match.group(1) if match else None
+
+
+def parse_population(text: str | None) -> float | None:
+    """CDP's population cell as a number; None when absent or not a number."""
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 def read_cdp(path: Path | TextIO, source: str, missing: frozenset[str]) -> list[Reference]:

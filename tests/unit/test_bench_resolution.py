@@ -14,7 +14,7 @@ from assets.resolve import Resolver, distance_km
 from assets.sources.geonames import GAZETTEER_COLUMNS
 from bench.resolution.report import format_table
 from bench.resolution.run import main
-from bench.resolution.scoring import error_class, measure, point_slips, score
+from bench.resolution.scoring import DISPUTED, error_class, measure, point_slips, score
 from bench.resolution.sources import (
     LIVE_MISSING,
     R_MISSING,
@@ -38,16 +38,17 @@ TESTVILLE = 9000001
 KM_PER_DEGREE_LATITUDE = 6371.0088 * 3.141592653589793 / 180
 
 R_RESAVED = """\
-"Year.Reported.to.CDP","Account.Number","Organization","City","Country","City.Location","iso"
-2021,31154,"Bogotá Distrito Capital","Bogotá","Colombia","POINT (-74.0721 4.7110)","COL"
-2021,31154,"Bogotá Distrito Capital","Bogotá","Colombia","POINT (-74.0721 4.7110)","COL"
-2021,834096,"City of Richmond, BC",NA,"Canada",NA,"CAN"
+"Year.Reported.to.CDP","Account.Number","Organization","City","Country","Population","City.Location","iso"
+2021,31154,"Bogotá Distrito Capital","Bogotá","Colombia",NA,"POINT (-74.0721 4.7110)","COL"
+2021,31154,"Bogotá Distrito Capital","Bogotá","Colombia",7743955,"POINT (-74.0721 4.7110)","COL"
+2021,834096,"City of Richmond, BC",NA,"Canada",NA,NA,"CAN"
 """
 
 LIVE = """\
-Year Reported to CDP,Account Number,Organization,City,Country,City Location,Last update
-2021,54354,City Government of Makati,Makati,Philippines,POINT (121.024 14.5547),10/04/2021
-2021,859138,Shima City,,Japan,,10/04/2021
+Year Reported to CDP,Account Number,Organization,City,Country,Population,City Location,Last update
+2021,54354,City Government of Makati,Makati,Philippines,582602,POINT (121.024 14.5547),10/04/2021
+2021,859138,Shima City,,Japan,,,10/04/2021
+2021,31090,"City of Portland, ME",Portland,United States of America,66215,,10/04/2021
 """
 
 EUROCITIES = """\
@@ -97,17 +98,20 @@ def test_r_resaved_cdp_gives_one_reference_per_account() -> None:
     bogota, richmond = refs
     assert (bogota.name, bogota.country) == ("Bogotá", "Colombia")
     assert (bogota.latitude, bogota.longitude) == (4.711, -74.0721)
+    # the first row gives no population, the second does
+    assert (bogota.population, bogota.admin1) == (7743955.0, None)
     # City is NA: the Organization stands in; NA location: no point
     assert richmond.name == "City of Richmond, BC"
-    assert richmond.country == "Canada"
+    assert (richmond.country, richmond.admin1, richmond.population) == ("Canada", "BC", None)
     assert not richmond.has_point
 
 
 def test_live_cdp_header_and_empty_cells() -> None:
     refs = read_cdp(io.StringIO(LIVE), "cdp_emissions", LIVE_MISSING)
-    assert [(r.name, r.country) for r in refs] == [
-        ("Makati", "Philippines"),
-        ("Shima City", "Japan"),
+    assert [(r.name, r.country, r.admin1, r.population) for r in refs] == [
+        ("Makati", "Philippines", None, 582602.0),
+        ("Shima City", "Japan", None, None),
+        ("Portland", "United States of America", "ME", 66215.0),
     ]
     assert (refs[0].latitude, refs[0].longitude) == (14.5547, 121.024)
     assert refs[1].latitude is None
@@ -202,6 +206,35 @@ def test_a_swapped_source_point_is_told_apart(resolver: Resolver) -> None:
     assert outcome.correct is False
     assert error_class(outcome) == "source point swapped or sign-flipped"
     assert distance_km(10.0, 50.0, 50.0, 10.0) > 1000
+
+
+def test_a_far_match_is_the_points_fault_only_when_two_witnesses_say_so(
+    resolver: Resolver,
+) -> None:
+    far = north_of_testville(200)
+    # no Testville near the point, and the source counts 38,000 people (Testville: 40,000)
+    agreeing = score(resolver, Reference("t", "6", "Testville", "DE", None, *far, 38_000))
+    assert (agreeing.correct, agreeing.disputed) == (False, True)
+    assert error_class(agreeing) == DISPUTED
+    # the source's population is 10 times Testville's, or not given: the match is wrong
+    for population in (400_000, None):
+        other = score(resolver, Reference("t", "7", "Testville", "DE", None, *far, population))
+        assert (other.correct, other.disputed) == (False, False)
+        assert error_class(other) == "far miss (> 60 km)"
+    result = measure(resolver, [Reference("t", "6", "Testville", "DE", None, *far, 38_000)])
+    assert (result["precision_pct"], result["precision_sound_points_pct"]) == (0.0, None)
+
+
+def test_a_namesake_near_the_point_makes_the_far_match_wrong() -> None:
+    rows = [
+        (1, "Neustadt", "Neustadt", None, 50.0, 10.0, None, "DE", "02", 40_000),
+        (2, "Neustadt", "Neustadt", None, 52.0, 10.0, None, "DE", "06", 900),
+    ]
+    resolver = Resolver.from_frames(pd.DataFrame(rows, columns=list(GAZETTEER_COLUMNS)))
+    # the source means the small Neustadt its point lies on, whatever its population says
+    outcome = score(resolver, Reference("t", "8", "Neustadt", "DE", None, 52.0, 10.0, 41_000))
+    assert outcome.resolution.geonames_id == 1
+    assert (outcome.correct, outcome.disputed) == (False, False)
 
 
 def test_throughput_inputs_are_deterministic(resolver: Resolver) -> None:

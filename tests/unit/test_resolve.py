@@ -348,3 +348,14 @@ def test_the_population_settles_namesakes_both_near_the_point() -> None:
     found = resolver.resolve("Villanueva", "ES", **between, population=45_000)
     assert (found.geonames_id, found.runner_up, found.method) == (1, 2, "exact")
     assert found.distance_km == pytest.approx(5.56, abs=0.01)
+
+
+def test_fuzzy_reaches_names_exactly_at_the_cutoff() -> None:
+    # 'kirchdorfer' (11) against 'kirchdorf' (9): 100 * 2 * 9 / 20 = 90, the cutoff itself;
+    # the length window that spares the scorer must not cut it off
+    rows = [(1, "Kirchdorf", "Kirchdorf", None, 48.0, 12.0, None, "DE", "02", 5_000)]
+    columns = [c for c in small_gazetteer().columns if c != "snapshot_id"]
+    resolver = Resolver.from_frames(pd.DataFrame(rows, columns=columns))
+    assert resolver.resolve("Kirchdorfer", "DE")[:2] == (1, "fuzzy")
+    assert resolver.resolve("Kirchdorfxy", "DE")[:2] == (1, "fuzzy")
+    assert resolver.resolve("Kirchdorferx", "DE").method == "unresolved"  # 85.7
