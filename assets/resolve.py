@@ -158,7 +158,7 @@ DOMINANCE = 20.0
 FUZZY_CUTOFF = 90.0
 # A source's own population for the city is evidence too: a namesake within 3 times of it
 # agrees (sources count the municipality, GeoNames often the town: Rome 2.8M vs 2.3M,
-# Lubumbashi 5.7M vs 2.2M), and one over 50 times apart is another place (CDP's "Comas",
+# Lubumbashi 5.7M vs 2.2M), and one over 50 times smaller is another place (CDP's "Comas",
 # a Lima district of 548,565, is not the Comas of 967 in GeoNames).
 POPULATION_AGREES = 3.0
 POPULATION_REFUTES = 50.0
@@ -633,7 +633,8 @@ class Resolver:
                     distances[best],
                 )
             return Resolution(None, "ambiguous", candidates=near, reason=_alike(close))
-        if population is not None and population > 0:
+        dominant = self._dominant(ranked)
+        if population is not None:
             if self._refuted(ranked, population):
                 sizes = ", ".join(f"gn:{i} {self.populations[i]:,}" for i in ranked[:5])
                 return Resolution(
@@ -641,22 +642,29 @@ class Resolver:
                     "conflict",
                     candidates=candidates,
                     reason=f"the source gives a population of {population:,.0f}; the places "
-                    f"of that name have {sizes} (more than {POPULATION_REFUTES:.0f} times "
-                    "apart)",
+                    f"of that name have {sizes} (over {POPULATION_REFUTES:.0f} times fewer)",
                 )
             agreeing = self._agreeing(ranked, population)
             if len(agreeing) == 1 and len(ranked) > 1:
                 best = agreeing[0]
+                if dominant is not None and dominant != best:
+                    return Resolution(
+                        None,
+                        "ambiguous",
+                        candidates=candidates,
+                        runner_up=best,
+                        reason=f"the source's population ({population:,.0f}) fits gn:{best}, "
+                        f"but gn:{dominant} is over {DOMINANCE:.0f} times bigger",
+                    )
                 runner = next(i for i in ranked if i != best)
                 return Resolution(best, method, CONFIDENCE[method] * 0.9, candidates, runner)
             if len(agreeing) > 1:
-                ranked = agreeing
+                ranked, dominant = agreeing, None
         if len(ranked) == 1:
             return Resolution(ranked[0], method, CONFIDENCE[method], candidates)
-        first, second = (self.places[i].population for i in ranked[:2])
-        if first >= DOMINANCE * max(second, 1):
+        if dominant is not None:
             return Resolution(
-                ranked[0], method, CONFIDENCE[method] * 0.9, candidates, ranked[1], None
+                dominant, method, CONFIDENCE[method] * 0.9, candidates, ranked[1], None
             )
         ids = ", ".join(f"gn:{i}" for i in ranked[:5])
         return Resolution(
@@ -666,6 +674,13 @@ class Resolver:
             runner_up=ranked[1],
             reason=f"{len(ranked)} places match alike ({ids}); give admin1 or coordinates",
         )
+
+    def _dominant(self, ranked: Ranked) -> int | None:
+        """The first candidate when it is DOMINANCE times more populous than the next."""
+        if len(ranked) < 2:
+            return None
+        first, second = (self.populations[i] for i in ranked[:2])
+        return ranked[0] if first >= DOMINANCE * max(second, 1) else None
 
     def _agreeing(self, ranked: Ranked, population: float | None) -> Ranked:
         """The candidates whose GeoNames population is within POPULATION_AGREES times the
@@ -681,12 +696,12 @@ class Resolver:
         )
 
     def _refuted(self, ranked: Ranked, population: float) -> bool:
-        """Every candidate's known population is over POPULATION_REFUTES times apart from the
-        source's (a village for a city of half a million): the name is someone else's."""
+        """Every candidate is over POPULATION_REFUTES times smaller than the source says (a
+        village for a city of half a million): the name is some other place's. Only that
+        way round: a source counting far fewer than the place has is more often a slip
+        (CDP gives Antananarivo 1 inhabitant and Porto Velho 494) than a namesake."""
         return all(
-            self.populations[i] > 0
-            and max(population, self.populations[i]) / min(population, self.populations[i])
-            > POPULATION_REFUTES
+            self.populations[i] > 0 and population > POPULATION_REFUTES * self.populations[i]
             for i in ranked
         )
 

@@ -51,7 +51,15 @@ def figures_table(results: Mapping[str, Mapping[str, Any]]) -> str:
     """Figures of one source side by side, one column per way it was measured."""
     keys = list(results)
     rows: list[list[object]] = []
-    for field in ("rows", "with_point", "resolved", "resolved_pct", "resolved_with_point"):
+    for field in (
+        "rows",
+        "with_point",
+        "resolved",
+        "resolved_pct",
+        "rows_one_city",
+        "resolved_one_city_pct",
+        "resolved_with_point",
+    ):
         rows.append([field, *(results[k][field] for k in keys)])
     for field in ("correct", "precision_pct", "precision_sound_points_pct"):
         rows.append([field, *(results[k][field] for k in keys)])
@@ -136,6 +144,7 @@ def summary_rows(thresholds: Mapping[str, Mapping[str, Any]]) -> list[dict[str, 
                         "threshold": threshold,
                         "rows": figures["rows"],
                         "resolved_pct": figures["resolved_pct"],
+                        "resolved_one_city_pct": figures["resolved_one_city_pct"],
                         "precision_pct": figures["precision_pct"],
                         "precision_sound_points_pct": figures["precision_sound_points_pct"],
                         "unresolved": figures["unresolved"],
@@ -148,11 +157,18 @@ def summary_rows(thresholds: Mapping[str, Mapping[str, Any]]) -> list[dict[str, 
 
 def print_summary(rows: Sequence[Mapping[str, Any]]) -> None:
     print("\n== summary: source x threshold ==")
-    columns = ["source", "mode", "threshold", "rows", "resolved_pct", "precision_pct"]
+    columns = ["source", "mode", "threshold", "rows", "resolved_pct", "resolved_one_city_pct"]
+    columns += ["precision_pct"]
     columns += ["precision_sound_points_pct", "unresolved", "ambiguous", "conflict"]
-    headers = [c.replace("precision_sound_points_pct", "prec_sound_pts_pct") for c in columns]
+    short = {
+        "precision_sound_points_pct": "prec_sound_pts_pct",
+        "resolved_one_city_pct": "res_city_pct",
+    }
+    headers = [short.get(c, c) for c in columns]
     print(format_table(headers, [[r[c] for c in columns] for r in rows]))
     print(
+        "res_city_pct: resolved_pct over the rows whose name is not a county's, region's, "
+        "borough's, authority's or intermunicipal board's (scoring.NOT_ONE_CITY). "
         f"precision_pct: resolved rows with a CDP point whose match lies within "
         f"{CORRECT_KM:.0f} km of it; prec_sound_pts_pct: the same without the wrong "
         "matches whose CDP point is at fault: its latitude/longitude swapped or a sign "

@@ -14,7 +14,14 @@ from assets.resolve import Resolver, distance_km
 from assets.sources.geonames import GAZETTEER_COLUMNS
 from bench.resolution.report import format_table
 from bench.resolution.run import main
-from bench.resolution.scoring import DISPUTED, error_class, measure, point_slips, score
+from bench.resolution.scoring import (
+    DISPUTED,
+    NOT_ONE_CITY,
+    error_class,
+    measure,
+    point_slips,
+    score,
+)
 from bench.resolution.sources import (
     LIVE_MISSING,
     R_MISSING,
@@ -276,3 +283,28 @@ def test_main_exits_2_without_the_recorded_data(
     assert main(["--data", str(missing), "--json", str(tmp_path / "out.json")]) == 2
     assert str(missing) in capsys.readouterr().err
     assert not (tmp_path / "out.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "one_city"),
+    [
+        ("Dane County, WI", False),
+        ("West Midlands Combined Authority", False),
+        ("Junta Intermunicipal de Medio Ambiente de la Costa Sur", False),
+        ("Bellingen Shire", False),
+        ("Swale Borough Council", False),
+        ("City of Portland, ME", True),
+        ("Bogotá Distrito Capital", True),
+        ("Wyndham City Council", True),
+        ("Regensburg", True),
+    ],
+)
+def test_names_of_bodies_that_are_not_one_city(name: str, one_city: bool) -> None:
+    assert (NOT_ONE_CITY.search(name) is None) is one_city
+
+
+def test_recall_is_also_reported_without_such_bodies(resolver: Resolver) -> None:
+    refs = [Reference("t", "1", "Testville", "DE"), Reference("t", "2", "Dane County", "DE")]
+    result = measure(resolver, refs)
+    assert (result["resolved_pct"], result["rows_one_city"]) == (50.0, 1)
+    assert result["resolved_one_city_pct"] == 100.0

@@ -240,18 +240,25 @@ def test_a_population_that_fits_both_namesakes_settles_nothing(resolver: Resolve
     assert set(found.candidates) == {SPRINGFIELD_IL, SPRINGFIELD_MO}
 
 
-def test_the_source_population_overrides_the_dominance_rule(resolver: Resolver) -> None:
-    # the hamlet of 2,000 dwarfed by Salvador, BA is what a source counting 2,500 means
+def test_a_population_fitting_only_a_dwarfed_namesake_is_ambiguous(resolver: Resolver) -> None:
+    # the population says the hamlet of 2,000, size says Salvador, BA: evidence disagrees
     found = resolver.resolve("Salvador", "BR", population=2_500)
-    assert (found.geonames_id, found.runner_up) == (HAMLET, SALVADOR)
+    assert (found.geonames_id, found.method, found.runner_up) == (None, "ambiguous", HAMLET)
+    assert "over 20 times bigger" in (found.reason or "")
+    assert resolver.resolve("Salvador", "BR", population=2_500_000).geonames_id == SALVADOR
 
 
-def test_a_population_far_from_every_namesake_is_a_conflict(resolver: Resolver) -> None:
+def test_a_place_far_smaller_than_the_source_says_is_a_conflict(resolver: Resolver) -> None:
     # Amiens has 135,429; a source counting 9 million (66 times more) means another place
     found = resolver.resolve("Amiens", "FR", population=9_000_000)
     assert (found.geonames_id, found.method) == (None, "conflict")
     assert "population of 9,000,000" in (found.reason or "")
     assert resolver.resolve("Amiens", "FR", population=6_000_000).geonames_id == AMIENS
+
+
+def test_a_source_counting_far_fewer_refutes_nothing(resolver: Resolver) -> None:
+    # CDP gives Antananarivo 1 inhabitant: a slip, not another place
+    assert resolver.resolve("Amiens", "FR", population=1).geonames_id == AMIENS
 
 
 @pytest.mark.parametrize("missing", [None, float("nan"), 0, -5])
