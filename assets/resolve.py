@@ -239,11 +239,26 @@ def subdivision_name(country_code: str, code: str) -> str | None:
     return subdivision.name if subdivision is not None else None
 
 
+# Words ISO 3166-2 puts after a subdivision's name that sources and GeoNames leave out:
+# 'Jiangsu Sheng', 'Beijing Shi', 'Guangxi Zhuangzu Zizhiqu', 'Hong Kong SAR'.
+SUBDIVISION_WORDS = frozenset({"sheng", "shi", "zizhiqu", "zhuangzu", "huizu", "uygur", "sar"})
+
+
+def subdivision_keys(name: str) -> set[str]:
+    """A subdivision's name normalised, as given and without SUBDIVISION_WORDS:
+    'Jiangsu Sheng' -> {'jiangsu sheng', 'jiangsu'}."""
+    key = normalise_name(name)
+    words = key.split()
+    while len(words) > 1 and words[-1] in SUBDIVISION_WORDS:
+        words.pop()
+    return {key, " ".join(words)}
+
+
 @cache
 def _subdivisions(country_code: str) -> dict[str, str]:
     """Normalised subdivision names of a country -> their ISO 3166-2 codes ('JS')."""
     found = pycountry.subdivisions.get(country_code=country_code) or []
-    return {normalise_name(s.name): s.code.split("-", 1)[1] for s in found}
+    return {key: s.code.split("-", 1)[1] for s in found for key in subdivision_keys(s.name)}
 
 
 def subdivision_code(country_code: str, name: str) -> str | None:
@@ -507,9 +522,10 @@ class Resolver:
         if code is None:
             return None
         name = subdivision_name(country_code, code)
-        by_name = self.admin1_by_name.get((country_code, normalise_name(name or "")))
-        if by_name is not None:
-            return by_name
+        for key in subdivision_keys(name or ""):
+            by_name = self.admin1_by_name.get((country_code, key))
+            if by_name is not None:
+                return by_name
         # GeoNames uses the postal codes as US admin1 codes, so they hold without the table
         return code if country_code == "US" else None
 

@@ -109,6 +109,9 @@ def test_split_name_takes_off_qualifiers_and_a_subdivision_code() -> None:
     assert split_name("London, UK", "GB") == ("London", None)
     assert split_name("Lille, France", "FR") == ("Lille", None)
     assert split_name("Columbia, South Carolina", "US") == ("Columbia", "SC")
+    # ISO 3166-2 says 'Jiangsu Sheng' and 'Guangxi Zhuangzu Zizhiqu'; sources do not
+    assert split_name("Changzhou, Jiangsu", "CN") == ("Changzhou", "JS")
+    assert split_name("Yulin, Guangxi", "CN") == ("Yulin", "GX")
     assert split_name("Paris, Texas", "FR") == ("Paris, Texas", None)
 
 
@@ -366,3 +369,24 @@ def test_fuzzy_reaches_names_exactly_at_the_cutoff() -> None:
     assert resolver.resolve("Kirchdorfer", "DE")[:2] == (1, "fuzzy")
     assert resolver.resolve("Kirchdorfxy", "DE")[:2] == (1, "fuzzy")
     assert resolver.resolve("Kirchdorferx", "DE").method == "unresolved"  # 85.7
+
+
+def test_a_chinese_province_after_the_name_picks_the_namesake() -> None:
+    # two made-up Suzhous of like size, in GeoNames' Jiangsu (04) and Anhui (01)
+    rows = [
+        (1, "Suzhou", "Suzhou", None, 31.3, 120.6, None, "CN", "04", 4_000_000),
+        (2, "Suzhou", "Suzhou", None, 33.6, 116.9, None, "CN", "01", 1_000_000),
+    ]
+    columns = [c for c in small_gazetteer().columns if c != "snapshot_id"]
+    admin1 = pd.DataFrame(
+        {
+            "country_code": ["CN", "CN"],
+            "admin1_code": ["04", "01"],
+            "admin1_name": ["Jiangsu", "Anhui"],
+        }
+    )
+    resolver = Resolver.from_frames(pd.DataFrame(rows, columns=columns), admin1=admin1)
+    assert resolver.resolve("Suzhou", "CHN").method == "ambiguous"
+    assert resolver.resolve("Suzhou, Jiangsu", "CHN").geonames_id == 1
+    assert resolver.resolve("Suzhou, Anhui", "CHN").geonames_id == 2
+    assert resolver.resolve("Suzhou", "CHN", admin1="Anhui Sheng").geonames_id == 2
