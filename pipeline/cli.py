@@ -125,6 +125,7 @@ def load_resolver(gazetteer: str) -> tuple[Any, str]:
         if file is not None
     }
     resolver = Resolver.from_frames(frames["cities"], frames["countries"], frames.get("admin1"))
+    resolver.freeze()
     cities = files["cities"]
     assert cities is not None
     return resolver, f"gazetteer {cities.snapshot_id} ({len(frames['cities'])} places)"

@@ -70,7 +70,7 @@ class ResolverResource(dg.ConfigurableResource):
         key = str(gazetteer["snapshot_id"].iloc[0]) if len(gazetteer) else "empty"
         if key not in self._built:
             self._built.clear()
-            self._built[key] = Resolver.from_frames(gazetteer, countries, admin1)
+            self._built[key] = Resolver.from_frames(gazetteer, countries, admin1).freeze()
         return self._built[key]
 
     @property

@@ -49,7 +49,8 @@ def timings(seconds: Sequence[float], calls: int | None = None) -> dict[str, Any
 def build_resolver(
     gazetteer: pd.DataFrame, countries: pd.DataFrame, repeats: int = BUILD_REPEATS
 ) -> tuple[Resolver, dict[str, Any]]:
-    """Build the index `repeats` times (each timed); keep the last one."""
+    """Build the index `repeats` times (each timed); keep the last one, frozen out of the
+    garbage collector's walks as the pipeline and the CLI keep theirs (Resolver.freeze)."""
     seconds = []
     resolver: Resolver | None = None
     for _ in range(repeats):
@@ -59,7 +60,7 @@ def build_resolver(
         resolver = Resolver.from_frames(gazetteer, countries)
         seconds.append(time.perf_counter() - start)
     assert resolver is not None
-    return resolver, timings(seconds)
+    return resolver.freeze(), timings(seconds)
 
 
 def exact_path_references(gazetteer: pd.DataFrame, count: int, seed: int = SEED) -> list[Reference]:

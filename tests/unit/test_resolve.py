@@ -1,6 +1,8 @@
 """The resolver on real GeoNames places: namesakes, spellings, affixes, countries given
 several ways, coordinates that confirm or conflict, and the paths that refuse to guess."""
 
+import gc
+
 import pandas as pd
 import pytest
 
@@ -390,3 +392,22 @@ def test_a_chinese_province_after_the_name_picks_the_namesake() -> None:
     assert resolver.resolve("Suzhou, Jiangsu", "CHN").geonames_id == 1
     assert resolver.resolve("Suzhou, Anhui", "CHN").geonames_id == 2
     assert resolver.resolve("Suzhou", "CHN", admin1="Anhui Sheng").geonames_id == 2
+
+
+def test_freeze_keeps_the_index_out_of_the_collectors_walks() -> None:
+    resolver = Resolver.from_frames(small_gazetteer())
+    gc.unfreeze()
+    assert resolver.freeze() is resolver
+    frozen = gc.get_freeze_count()
+    gc.unfreeze()  # leave the process as the other tests expect it
+    assert frozen >= len(resolver.places)  # each place record is tracked, so it is frozen
+    assert resolver.resolve("Prague", "CZ").geonames_id == PRAGUE
+
+
+def test_a_gazetteer_name_with_a_comma_is_found_as_written() -> None:
+    # GeoNames names one place 'Mianzhu, Deyang, Sichuan'; Sichuan must not be read off
+    rows = [(1815059, "Mianzhu, Deyang, Sichuan", None, None, 31.3, 104.2, None, "CN", "32", 0)]
+    columns = [c for c in small_gazetteer().columns if c != "snapshot_id"]
+    resolver = Resolver.from_frames(pd.DataFrame(rows, columns=columns))
+    found = resolver.resolve("Mianzhu, Deyang, Sichuan", "CN")
+    assert (found.geonames_id, found.method) == (1815059, "exact")
