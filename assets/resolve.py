@@ -720,15 +720,9 @@ class Resolver:
     def _agreeing(self, ranked: Ranked, population: float | None) -> Ranked:
         """The candidates whose GeoNames population is within POPULATION_AGREES times the
         source's; none when either is unknown."""
-        if population is None or population <= 0:
+        if population is None:
             return _NONE
-        return tuple(
-            i
-            for i in ranked
-            if self.populations[i] > 0
-            and max(population, self.populations[i]) / min(population, self.populations[i])
-            <= POPULATION_AGREES
-        )
+        return tuple(i for i in ranked if populations_agree(population, self.populations[i]))
 
     def _refuted(self, ranked: Ranked, population: float) -> bool:
         """Every candidate is over POPULATION_REFUTES times smaller than the source says (a
@@ -739,6 +733,14 @@ class Resolver:
             self.populations[i] > 0 and population > POPULATION_REFUTES * self.populations[i]
             for i in ranked
         )
+
+
+def populations_agree(source: float | None, place: float) -> bool:
+    """The source's population and a place's are both known and within POPULATION_AGREES
+    times of each other."""
+    if source is None or source <= 0 or place <= 0:
+        return False
+    return max(source, place) / min(source, place) <= POPULATION_AGREES
 
 
 def _size(population: float | None) -> float | None:

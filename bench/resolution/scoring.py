@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assets.resolve import POPULATION_AGREES, Resolution, Resolver, distance_km
+from assets.resolve import Resolution, Resolver, distance_km, populations_agree
 from bench.resolution.sources import Reference
 
 # A resolved reference counts as correct when the matched place is this close to the
@@ -107,13 +107,9 @@ def point_disputed(resolver: Resolver, reference: Reference, matched_population:
     """A wrong match is the source point's fault, not the resolver's, when two things both
     say so: no place of the name lies within reach of the point (resolving with the point
     is a conflict), and the source's own population agrees with the matched place's
-    (within POPULATION_AGREES times). CDP's "Cambridge, MA" (116,632 people) with a point in
+    (populations_agree). CDP's "Cambridge, MA" (116,632 people) with a point in
     Minnesota, or "Rio Branco" (407,319) with one in Vitória, are such rows."""
-    population = reference.population
-    if population is None or population <= 0 or matched_population <= 0:
-        return False
-    ratio = max(population, matched_population) / min(population, matched_population)
-    if ratio > POPULATION_AGREES:
+    if not populations_agree(reference.population, matched_population):
         return False
     at_point = resolve_reference(resolver, reference, use_coordinates=True)
     return at_point.method == "conflict"

@@ -37,6 +37,12 @@ MORE = """\
 """
 
 
+def resolver_of(rows: list[tuple], admin1: pd.DataFrame | None = None) -> Resolver:
+    """A resolver over a few made-up gazetteer rows, in the parsed gazetteer's columns."""
+    columns = [c for c in small_gazetteer().columns if c != "snapshot_id"]
+    return Resolver.from_frames(pd.DataFrame(rows, columns=columns), admin1=admin1)
+
+
 @pytest.fixture(scope="module")
 def resolver() -> Resolver:
     extra = pd.DataFrame(
@@ -353,8 +359,7 @@ def test_the_population_settles_namesakes_both_near_the_point() -> None:
         (1, "Villanueva", "Villanueva", None, 40.00, -3.00, "PPL", "ES", "29", 50_000),
         (2, "Villanueva", "Villanueva", None, 40.10, -3.00, "PPL", "ES", "29", 2_000),
     ]
-    columns = [c for c in small_gazetteer().columns if c != "snapshot_id"]
-    resolver = Resolver.from_frames(pd.DataFrame(rows, columns=columns))
+    resolver = resolver_of(rows)
     between = {"latitude": 40.05, "longitude": -3.0}
     assert resolver.resolve("Villanueva", "ES", **between).method == "ambiguous"
     found = resolver.resolve("Villanueva", "ES", **between, population=45_000)
@@ -366,8 +371,7 @@ def test_fuzzy_reaches_names_exactly_at_the_cutoff() -> None:
     # 'kirchdorfer' (11) against 'kirchdorf' (9): 100 * 2 * 9 / 20 = 90, the cutoff itself;
     # the length window that spares the scorer must not cut it off
     rows = [(1, "Kirchdorf", "Kirchdorf", None, 48.0, 12.0, None, "DE", "02", 5_000)]
-    columns = [c for c in small_gazetteer().columns if c != "snapshot_id"]
-    resolver = Resolver.from_frames(pd.DataFrame(rows, columns=columns))
+    resolver = resolver_of(rows)
     assert resolver.resolve("Kirchdorfer", "DE")[:2] == (1, "fuzzy")
     assert resolver.resolve("Kirchdorfxy", "DE")[:2] == (1, "fuzzy")
     assert resolver.resolve("Kirchdorferx", "DE").method == "unresolved"  # 85.7
@@ -379,7 +383,6 @@ def test_a_chinese_province_after_the_name_picks_the_namesake() -> None:
         (1, "Suzhou", "Suzhou", None, 31.3, 120.6, None, "CN", "04", 4_000_000),
         (2, "Suzhou", "Suzhou", None, 33.6, 116.9, None, "CN", "01", 1_000_000),
     ]
-    columns = [c for c in small_gazetteer().columns if c != "snapshot_id"]
     admin1 = pd.DataFrame(
         {
             "country_code": ["CN", "CN"],
@@ -387,7 +390,7 @@ def test_a_chinese_province_after_the_name_picks_the_namesake() -> None:
             "admin1_name": ["Jiangsu", "Anhui"],
         }
     )
-    resolver = Resolver.from_frames(pd.DataFrame(rows, columns=columns), admin1=admin1)
+    resolver = resolver_of(rows, admin1)
     assert resolver.resolve("Suzhou", "CHN").method == "ambiguous"
     assert resolver.resolve("Suzhou, Jiangsu", "CHN").geonames_id == 1
     assert resolver.resolve("Suzhou, Anhui", "CHN").geonames_id == 2
@@ -407,7 +410,6 @@ def test_freeze_keeps_the_index_out_of_the_collectors_walks() -> None:
 def test_a_gazetteer_name_with_a_comma_is_found_as_written() -> None:
     # GeoNames names one place 'Mianzhu, Deyang, Sichuan'; Sichuan must not be read off
     rows = [(1815059, "Mianzhu, Deyang, Sichuan", None, None, 31.3, 104.2, None, "CN", "32", 0)]
-    columns = [c for c in small_gazetteer().columns if c != "snapshot_id"]
-    resolver = Resolver.from_frames(pd.DataFrame(rows, columns=columns))
+    resolver = resolver_of(rows)
     found = resolver.resolve("Mianzhu, Deyang, Sichuan", "CN")
     assert (found.geonames_id, found.method) == (1815059, "exact")
