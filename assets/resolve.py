@@ -162,6 +162,9 @@ FUZZY_CUTOFF = 90.0
 # Lubumbashi 5.7M vs 2.2M), and one over 50 times smaller is another place (CDP's "Comas",
 # a Lima district of 548,565, is not the Comas of 967 in GeoNames).
 POPULATION_AGREES = 3.0
+# A match found only on the source's point as corrected (swapped, or a sign restored) is
+# less sure than one on the point as given.
+SLIPPED_POINT_CONFIDENCE = 0.8
 POPULATION_REFUTES = 50.0
 # A name's places, most populous first (ties by id), as the index stores them.
 Ranked = tuple[int, ...]
@@ -305,7 +308,9 @@ class Resolution(NamedTuple):
     confidence: float = 0.0
     candidates: tuple[int, ...] = ()
     runner_up: int | None = None
+    # why it failed; for a match, a note when the source's point was read corrected
     reason: str | None = None
+    # from the source's point (as corrected, when the reason says so)
     distance_km: float | None = None
 
     @property
@@ -639,6 +644,9 @@ class Resolver:
             close = sorted((d, i) for i, d in distances.items() if d <= self._reach(i))
             if not close:
                 nearest = min(distances.values())
+                slipped = self._on_slipped_point(ranked, method, point, nearest)
+                if slipped is not None:
+                    return slipped
                 return Resolution(
                     None,
                     "conflict",
@@ -710,6 +718,36 @@ class Resolver:
             reason=f"{len(ranked)} places match alike ({ids}); give admin1 or coordinates",
         )
 
+    def _on_slipped_point(
+        self, ranked: Ranked, method: str, point: tuple[float, float], nearest: float
+    ) -> Resolution | None:
+        """The one candidate that lies within reach of the source's point once latitude
+        and longitude are swapped or a sign restored (point_slips), or None.
+
+        A slipped point that lands on the very place the name names is no coincidence: CDP
+        puts San José, CR at (-84.08, 9.93) and Bradford at (53.79, 1.75). A name that
+        still matches several places there, or none, stays a conflict."""
+        hits = sorted(
+            (distance_km(*slip, self.places[i].latitude, self.places[i].longitude), i, slip)
+            for slip in point_slips(*point)
+            for i in ranked
+        )
+        hits = [(d, i, slip) for d, i, slip in hits if d <= self._reach(i)]
+        if len({i for _, i, _ in hits}) != 1:
+            return None
+        distance, best, slip = hits[0]
+        return Resolution(
+            best,
+            method,
+            CONFIDENCE[method] * SLIPPED_POINT_CONFIDENCE,
+            ranked,
+            next((i for i in ranked if i != best), None),
+            f"the source's point ({point[0]:g}, {point[1]:g}) is {nearest:.0f} km from every "
+            f"place of the name; read as ({slip[0]:g}, {slip[1]:g}), with latitude and "
+            f"longitude swapped or a sign restored, it is {distance:.0f} km from this one",
+            distance,
+        )
+
     def _dominant(self, ranked: Ranked) -> int | None:
         """The first candidate when it is DOMINANCE times more populous than the next."""
         if len(ranked) < 2:
@@ -733,6 +771,20 @@ class Resolver:
             self.populations[i] > 0 and population > POPULATION_REFUTES * self.populations[i]
             for i in ranked
         )
+
+
+def point_slips(latitude: float, longitude: float) -> list[tuple[float, float]]:
+    """The point as it would be had the source swapped latitude and longitude or dropped a
+    sign (the slips seen in CDP's POINTs), without the point itself."""
+    variants = {
+        (sa * a, sb * b)
+        for a, b in ((latitude, longitude), (longitude, latitude))
+        for sa in (1, -1)
+        for sb in (1, -1)
+        if abs(a) <= 90.0
+    }
+    variants.discard((latitude, longitude))
+    return sorted(variants)
 
 
 def populations_agree(source: float | None, place: float) -> bool:

@@ -61,7 +61,13 @@ def figures_table(results: Mapping[str, Mapping[str, Any]]) -> str:
         "resolved_with_point",
     ):
         rows.append([field, *(results[k][field] for k in keys)])
-    for field in ("correct", "precision_pct", "precision_sound_points_pct"):
+    for field in (
+        "correct",
+        "correct_on_corrected_point",
+        "precision_pct",
+        "precision_corrected_points_pct",
+        "precision_sound_points_pct",
+    ):
         rows.append([field, *(results[k][field] for k in keys)])
     for label in sorted({c for k in keys for c in results[k]["error_classes"]}):
         rows.append([f"wrong: {label}", *(results[k]["error_classes"].get(label, 0) for k in keys)])
@@ -146,6 +152,7 @@ def summary_rows(thresholds: Mapping[str, Mapping[str, Any]]) -> list[dict[str, 
                         "resolved_pct": figures["resolved_pct"],
                         "resolved_one_city_pct": figures["resolved_one_city_pct"],
                         "precision_pct": figures["precision_pct"],
+                        "precision_corrected_points_pct": figures["precision_corrected_points_pct"],
                         "precision_sound_points_pct": figures["precision_sound_points_pct"],
                         "unresolved": figures["unresolved"],
                         "ambiguous": figures["ambiguous"],
@@ -158,9 +165,10 @@ def summary_rows(thresholds: Mapping[str, Mapping[str, Any]]) -> list[dict[str, 
 def print_summary(rows: Sequence[Mapping[str, Any]]) -> None:
     print("\n== summary: source x threshold ==")
     columns = ["source", "mode", "threshold", "rows", "resolved_pct", "resolved_one_city_pct"]
-    columns += ["precision_pct"]
+    columns += ["precision_pct", "precision_corrected_points_pct"]
     columns += ["precision_sound_points_pct", "unresolved", "ambiguous", "conflict"]
     short = {
+        "precision_corrected_points_pct": "prec_corr_pts_pct",
         "precision_sound_points_pct": "prec_sound_pts_pct",
         "resolved_one_city_pct": "res_city_pct",
     }
@@ -170,12 +178,13 @@ def print_summary(rows: Sequence[Mapping[str, Any]]) -> None:
         "res_city_pct: resolved_pct over the rows whose name is not a county's, region's, "
         "borough's, authority's or intermunicipal board's (scoring.NOT_ONE_CITY). "
         f"precision_pct: resolved rows with a CDP point whose match lies within "
-        f"{CORRECT_KM:.0f} km of it; prec_sound_pts_pct: the same without the wrong "
-        "matches whose CDP point is at fault: its latitude/longitude swapped or a sign "
-        "dropped, or disputed (no place of the name lies near the point while CDP's "
-        "population agrees with the match's). With coordinates the resolver itself refuses "
-        "matches beyond 30 km (60 km for cities of a million), so precision there is high "
-        "by construction."
+        f"{CORRECT_KM:.0f} km of it; prec_corr_pts_pct: the same with each CDP point "
+        "whose latitude/longitude are swapped or lack a sign read corrected (a match on the "
+        "corrected point counts as correct); prec_sound_pts_pct: that, without the wrong "
+        "matches against a disputed point (no place of the name lies near it while CDP's "
+        "population agrees with the match's). With coordinates the resolver itself "
+        "refuses matches beyond 30 km (60 km for cities of a million) of the point, as "
+        "given or so corrected, so precision there is high by construction."
     )
 
 

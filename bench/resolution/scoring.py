@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from assets.resolve import Resolution, Resolver, distance_km, populations_agree
+from assets.resolve import Resolution, Resolver, distance_km, point_slips, populations_agree
 from bench.resolution.sources import Reference
 
 # A resolved reference counts as correct when the matched place is this close to the
@@ -115,20 +115,6 @@ def point_disputed(resolver: Resolver, reference: Reference, matched_population:
     return at_point.method == "conflict"
 
 
-def point_slips(latitude: float, longitude: float) -> list[tuple[float, float]]:
-    """The point as it would be had the source swapped latitude and longitude or dropped a
-    sign (the slips seen in CDP's POINTs), without the point itself."""
-    variants = {
-        (sa * a, sb * b)
-        for a, b in ((latitude, longitude), (longitude, latitude))
-        for sa in (1, -1)
-        for sb in (1, -1)
-        if abs(a) <= 90.0
-    }
-    variants.discard((latitude, longitude))
-    return sorted(variants)
-
-
 def error_class(outcome: Outcome) -> str:
     """Why a resolved reference lies beyond CORRECT_KM of the source's point: the source's
     point has a slip (a swapped or sign-flipped variant lies within reach of the match),
@@ -178,7 +164,9 @@ def summarise(
     failed = [o for o in outcomes if not o.resolved]
     cities = [o for o in outcomes if not NOT_ONE_CITY.search(o.reference.name)]
     error_classes = Counter(error_class(o) for o in wrong)
-    unsound = error_classes[SLIPPED] + error_classes[DISPUTED]
+    # right once the source's point is corrected (a swapped or sign-flipped variant lies
+    # on the match), and wrong matches judged against a disputed point
+    slipped, disputed = error_classes[SLIPPED], error_classes[DISPUTED]
     return {
         "rows": len(outcomes),
         "with_point": sum(1 for o in outcomes if o.reference.has_point),
@@ -190,9 +178,11 @@ def summarise(
         "resolved_with_point": len(judged),
         "correct": correct,
         "precision_pct": pct(correct, len(judged)),
-        # the same, leaving out wrong matches whose source point has a slip or is
-        # disputed (see error_class, point_disputed)
-        "precision_sound_points_pct": pct(correct, len(judged) - unsound),
+        # the same with each slipped point corrected: a match on it counts as correct
+        "correct_on_corrected_point": slipped,
+        "precision_corrected_points_pct": pct(correct + slipped, len(judged)),
+        # and the wrong matches against a disputed point left out (point_disputed)
+        "precision_sound_points_pct": pct(correct + slipped, len(judged) - disputed),
         "methods": {m: methods[m] for m in METHODS if methods[m]},
         "unresolved": methods["unresolved"],
         "ambiguous": methods["ambiguous"],

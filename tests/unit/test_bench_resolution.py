@@ -19,7 +19,6 @@ from bench.resolution.scoring import (
     NOT_ONE_CITY,
     error_class,
     measure,
-    point_slips,
     score,
 )
 from bench.resolution.sources import (
@@ -205,14 +204,19 @@ def test_with_coordinates_a_far_match_becomes_a_conflict(resolver: Resolver) -> 
 
 
 def test_a_swapped_source_point_is_told_apart(resolver: Resolver) -> None:
-    assert (10.0, 50.0) in point_slips(50.0, 10.0)
-    assert (-50.0, 10.0) in point_slips(50.0, 10.0)
-    assert (50.0, 10.0) not in point_slips(50.0, 10.0)
     swapped = Reference("t", "5", "Testville", "DE", None, 10.0, 50.0)
     outcome = score(resolver, swapped)
     assert outcome.correct is False
     assert error_class(outcome) == "source point swapped or sign-flipped"
     assert distance_km(10.0, 50.0, 50.0, 10.0) > 1000
+    # wrong against the point as given, right against it corrected: only the sound-points
+    # figure counts it correct
+    for use_coordinates in (False, True):
+        result = measure(resolver, [swapped], use_coordinates=use_coordinates)
+        assert result["resolved"] == 1
+        assert (result["correct"], result["correct_on_corrected_point"]) == (0, 1)
+        assert (result["precision_pct"], result["precision_corrected_points_pct"]) == (0.0, 100.0)
+        assert result["precision_sound_points_pct"] == 100.0
 
 
 def test_a_far_match_is_the_points_fault_only_when_two_witnesses_say_so(

@@ -11,6 +11,7 @@ from assets.resolve import (
     distance_km,
     normalise_country,
     normalise_name,
+    point_slips,
     split_name,
     strip_affixes,
 )
@@ -413,3 +414,45 @@ def test_a_gazetteer_name_with_a_comma_is_found_as_written() -> None:
     resolver = resolver_of(rows)
     found = resolver.resolve("Mianzhu, Deyang, Sichuan", "CN")
     assert (found.geonames_id, found.method) == (1815059, "exact")
+
+
+def test_point_slips_are_the_swapped_and_sign_flipped_variants() -> None:
+    slips = point_slips(50.0, 10.0)
+    assert (10.0, 50.0) in slips  # swapped
+    assert (50.0, -10.0) in slips and (-50.0, 10.0) in slips  # a sign dropped
+    assert (-10.0, -50.0) in slips  # both
+    assert (50.0, 10.0) not in slips
+    # a longitude beyond 90 cannot have been the latitude
+    assert all(abs(lat) <= 90 for lat, _ in point_slips(40.0, 120.0))
+
+
+def test_a_swapped_or_unsigned_source_point_is_read_corrected() -> None:
+    # CDP's own slips: San José, CR at (-84.0796, 9.9326); Bradford at (53.792, 1.754)
+    rows = [
+        (1, "San José", "San Jose", None, 9.93333, -84.08333, None, "CR", "08", 335_007),
+        (2, "Bradford", "Bradford", None, 53.79391, -1.75206, None, "GB", "ENG", 299_310),
+    ]
+    resolver = resolver_of(rows)
+    san_jose = resolver.resolve("San José", "CR", latitude=-84.0796, longitude=9.9326)
+    assert (san_jose.geonames_id, san_jose.method) == (1, "exact")
+    assert san_jose.confidence == pytest.approx(0.8)
+    assert san_jose.distance_km is not None and san_jose.distance_km < 2
+    assert "read as (9.9326, -84.0796)" in (san_jose.reason or "")
+    bradford = resolver.resolve("Bradford", "GB", latitude=53.792, longitude=1.754)
+    assert (bradford.geonames_id, bradford.method) == (2, "exact")
+    assert "read as (53.792, -1.754)" in (bradford.reason or "")
+    # a point that is merely elsewhere is still a conflict
+    far = resolver.resolve("Bradford", "GB", latitude=51.5, longitude=-0.12)
+    assert (far.geonames_id, far.method) == (None, "conflict")
+
+
+def test_a_slipped_point_on_two_namesakes_stays_a_conflict() -> None:
+    # made-up namesakes at (50, 10) and (10, 50): (-50, 10) slips onto both
+    rows = [
+        (1, "Twin", "Twin", None, 50.0, 10.0, None, "DE", "01", 10_000),
+        (2, "Twin", "Twin", None, 10.0, 50.0, None, "DE", "01", 10_000),
+    ]
+    resolver = resolver_of(rows)
+    assert resolver.resolve("Twin", "DE", latitude=50.0, longitude=10.0)[:2] == (1, "exact")
+    found = resolver.resolve("Twin", "DE", latitude=-50.0, longitude=10.0)
+    assert (found.geonames_id, found.method) == (None, "conflict")
