@@ -30,11 +30,20 @@ class FetchError(Exception):
     """A source could not be fetched; the message names the source and the URL."""
 
 
+RETRY_STATUSES = (429, 500, 502, 503, 504)
+
+
 def build_session(
-    agent: str | None = None, retries: int = 3, backoff: float = 2.0
+    agent: str | None = None,
+    retries: int = 3,
+    backoff: float = 2.0,
+    statuses: tuple[int, ...] = RETRY_STATUSES,
 ) -> requests.Session:
-    """A session that retries idempotent GETs on connection errors and 429/5xx, honouring
-    Retry-After (capped by urllib3's backoff_max) between attempts."""
+    """A session that retries idempotent GETs on connection errors and the given statuses
+    (429/5xx), honouring Retry-After (capped by urllib3's backoff_max) between attempts.
+
+    A source that must treat some statuses its own way (Wikidata's 429 and 503) leaves
+    them out of `statuses` and handles them itself."""
     retry = Retry(
         total=retries,
         connect=retries,
@@ -42,7 +51,7 @@ def build_session(
         status=retries,
         backoff_factor=backoff,
         backoff_max=120,
-        status_forcelist=(429, 500, 502, 503, 504),
+        status_forcelist=statuses,
         allowed_methods=frozenset({"GET", "HEAD"}),
         respect_retry_after_header=True,
         raise_on_status=False,
@@ -74,19 +83,27 @@ def fetch_chunks(
     with response:
         if response.status_code != 200:
             raise FetchError(f"{source}: GET {url} answered HTTP {response.status_code}")
-        expected = response.headers.get("Content-Length")
-        received = 0
-        try:
-            for chunk in response.iter_content(chunk_size=1 << 20):
-                received += len(chunk)
-                if received > max_bytes:
-                    raise FetchError(f"{source}: GET {url} is larger than {max_bytes} bytes")
-                yield chunk
-        except requests.RequestException as error:
-            raise FetchError(f"{source}: GET {url} broke off: {error}") from error
-        # With Content-Encoding, Content-Length counts compressed bytes, not what we read.
-        compressed = "Content-Encoding" in response.headers
-        if expected is not None and not compressed and received != int(expected):
-            raise FetchError(
-                f"{source}: GET {url} sent {received} of {expected} bytes (Content-Length)"
-            )
+        yield from read_body(response, source, url, max_bytes)
+
+
+def read_body(
+    response: requests.Response, source: str, url: str, max_bytes: int
+) -> Iterator[bytes]:
+    """A streamed response's body in chunks; FetchError past max_bytes, on a broken
+    connection, or when the body falls short of its Content-Length."""
+    expected = response.headers.get("Content-Length")
+    received = 0
+    try:
+        for chunk in response.iter_content(chunk_size=1 << 20):
+            received += len(chunk)
+            if received > max_bytes:
+                raise FetchError(f"{source}: GET {url} is larger than {max_bytes} bytes")
+            yield chunk
+    except requests.RequestException as error:
+        raise FetchError(f"{source}: GET {url} broke off: {error}") from error
+    # With Content-Encoding, Content-Length counts compressed bytes, not what we read.
+    compressed = "Content-Encoding" in response.headers
+    if expected is not None and not compressed and received != int(expected):
+        raise FetchError(
+            f"{source}: GET {url} sent {received} of {expected} bytes (Content-Length)"
+        )

@@ -14,7 +14,7 @@ import requests
 from pydantic import PrivateAttr
 
 from assets.resolve import Resolver
-from pipeline.http import build_session
+from pipeline.http import RETRY_STATUSES, build_session
 from pipeline.snapshots import SnapshotStore
 
 
@@ -50,8 +50,9 @@ class HttpResource(dg.ConfigurableResource):
     connect_timeout_seconds: float = 10.0
     read_timeout_seconds: float = 70.0
 
-    def session(self) -> requests.Session:
-        return build_session(retries=self.retries, backoff=self.backoff_seconds)
+    def session(self, statuses: tuple[int, ...] = RETRY_STATUSES) -> requests.Session:
+        """A session retrying `statuses`; a source that handles some itself leaves them out."""
+        return build_session(retries=self.retries, backoff=self.backoff_seconds, statuses=statuses)
 
     @property
     def timeout(self) -> tuple[float, float]:

@@ -1,0 +1,710 @@
+"""Wikidata: twinning statements (P190) and the identity of every item they link.
+
+Fetches, one request at a time and as Wikimedia asks of clients, every P190 statement with
+its start and end qualifiers and reference URLs (Wikidata Query Service, paged), the ISO
+codes of countries, and the labels and claims of every linked item (the `wbgetentities`
+API, 50 ids a request). Every response is kept byte for byte in one zip snapshot, so a
+build reads exactly what was received. Pure parse functions turn SPARQL JSON results and
+entity JSON into rows. No Dagster here.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tempfile
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, NamedTuple
+from urllib.parse import urlencode
+
+import requests
+
+from assets.sources import ParseError, SourceInfo
+from pipeline.http import FetchError, read_body
+from pipeline.snapshots import Snapshot, SnapshotStore
+
+SOURCE = SourceInfo(
+    slug="wikidata",
+    publisher="Wikidata contributors (Wikimedia Foundation)",
+    licence="CC0 1.0",
+    attribution="Wikidata (wikidata.org), CC0 1.0: no attribution required; cited as a courtesy",
+    homepage="https://www.wikidata.org/",
+)
+SPARQL_URL = "https://query.wikidata.org/sparql"
+API_URL = "https://www.wikidata.org/w/api.php"
+ENTITY_PREFIX = "http://www.wikidata.org/entity/"
+BUNDLE_FILE = "wikidata-responses.zip"
+INDEX_MEMBER = "index.json"
+
+# The query service stops a query at 60 s: read a little longer than that, and page the
+# twinning query so each page stays well inside it (about 40,000 statements in all).
+TIMEOUT = (10.0, 70.0)
+PAGE_SIZE = 10_000
+ENTITY_BATCH = 50  # wbgetentities' limit for ordinary clients
+# Wikimedia asks clients to back off on 429/503 as Retry-After says (a minute when it says
+# nothing); a wait beyond MAX_WAIT fails the source instead of stalling the weekly run.
+DEFAULT_WAIT = 60.0
+MAX_WAIT = 300.0
+STATUS_RETRIES = 4
+# The statuses the session itself may retry; 429 and 503 are the client's (see above).
+SESSION_RETRY_STATUSES = (500, 502, 504)
+# maxlag=5 asks the API to refuse work while replication lags; it answers HTTP 200 with an
+# error object and Retry-After, and the request is tried again.
+MAXLAG = 5
+MAXLAG_RETRIES = 6
+MAX_BYTES = 256 << 20
+
+# Wikidata time precision: 9 year, 10 month, 11 day. Coarser values (decade, century)
+# give no year at all.
+YEAR, MONTH, DAY = 9, 10, 11
+RANKS = ("preferred", "normal", "deprecated")
+
+XSD = "http://www.w3.org/2001/XMLSchema#"
+WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
+_NUMBER_TYPES = {XSD + t for t in ("integer", "int", "long", "short", "decimal")}
+_FLOAT_TYPES = {XSD + "double", XSD + "float"}
+_QID = re.compile(r"^Q[1-9][0-9]*$")
+_POINT = re.compile(
+    r"^\s*(?:<[^>]*>\s*)?Point\s*\(\s*([-+]?[0-9.eE+-]+)\s+([-+]?[0-9.eE+-]+)\s*\)\s*$",
+    re.IGNORECASE,
+)
+_TIME = re.compile(r"^([+-]?)(\d{1,16})-(\d{2})-(\d{2})T")
+
+TWINNING_QUERY = """\
+SELECT ?item ?twin ?statement ?rank ?start ?startPrecision ?end ?endPrecision ?reference
+WHERE {{
+  {{
+    SELECT ?item ?statement ?twin WHERE {{
+      ?item p:P190 ?statement .
+      ?statement ps:P190 ?twin .
+    }}
+    ORDER BY ?statement
+    LIMIT {limit}
+    OFFSET {offset}
+  }}
+  ?statement wikibase:rank ?rank .
+  OPTIONAL {{
+    ?statement pqv:P580 ?startValue .
+    ?startValue wikibase:timeValue ?start ; wikibase:timePrecision ?startPrecision .
+  }}
+  OPTIONAL {{
+    ?statement pqv:P582 ?endValue .
+    ?endValue wikibase:timeValue ?end ; wikibase:timePrecision ?endPrecision .
+  }}
+  OPTIONAL {{ ?statement prov:wasDerivedFrom/pr:P854 ?reference . }}
+}}"""
+COUNTRIES_QUERY = """\
+SELECT ?country ?iso2 WHERE {
+  ?country wdt:P297 ?iso2 .
+}"""
+
+
+# ---------------------------------------------------------------------------------------
+# Fetching
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float:
+    """Seconds a Retry-After header asks for: a number or an HTTP date; DEFAULT_WAIT when
+    absent or unreadable (a malformed header must not make the client hammer the API)."""
+    if value is None or not value.strip():
+        return DEFAULT_WAIT
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return DEFAULT_WAIT
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class WikidataClient:
+    """GETs against the query service and the API, one at a time, with Wikimedia's
+    etiquette: the session's User-Agent, Retry-After honoured on 429 and 503 (capped:
+    beyond `max_wait` the source fails), maxlag retried, error bodies refused."""
+
+    def __init__(
+        self,
+        session: requests.Session,
+        sparql_url: str = SPARQL_URL,
+        api_url: str = API_URL,
+        timeout: tuple[float, float] = TIMEOUT,
+        max_wait: float = MAX_WAIT,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.session = session
+        self.sparql_url = sparql_url
+        self.api_url = api_url
+        self.timeout = timeout
+        self.max_wait = max_wait
+        self.sleep = sleep
+        self.requests = 0
+        # one request at a time, even if a caller shares the client between threads
+        self._lock = threading.Lock()
+
+    def get(self, url: str, params: Mapping[str, str], accept: str) -> bytes:
+        """One GET; 429 and 503 are waited out as Retry-After says, up to STATUS_RETRIES
+        times. Any other status but 200 fails the source."""
+        shown = f"{url}?{urlencode(params)}"
+        for attempt in range(STATUS_RETRIES + 1):
+            with self._lock:
+                self.requests += 1
+                try:
+                    response = self.session.get(
+                        url,
+                        params=params,
+                        headers={"Accept": accept},
+                        timeout=self.timeout,
+                        stream=True,
+                    )
+                except requests.RequestException as error:
+                    raise FetchError(f"{SOURCE.slug}: GET {shown} failed: {error}") from error
+                with response:
+                    status = response.status_code
+                    if status == 200:
+                        return b"".join(read_body(response, SOURCE.slug, shown, MAX_BYTES))
+                    wait = retry_after_seconds(response.headers.get("Retry-After"))
+            if status not in (429, 503):
+                raise FetchError(f"{SOURCE.slug}: GET {shown} answered HTTP {status}")
+            if attempt == STATUS_RETRIES:
+                break
+            self._wait(wait, f"HTTP {status}", shown)
+        raise FetchError(
+            f"{SOURCE.slug}: GET {shown} still answered HTTP {status} after {STATUS_RETRIES} waits"
+        )
+
+    def _wait(self, seconds: float, why: str, shown: str) -> None:
+        if seconds > self.max_wait:
+            raise FetchError(
+                f"{SOURCE.slug}: GET {shown} answered {why} with Retry-After {seconds:.0f} s, "
+                f"over the {self.max_wait:.0f} s this client waits; the source fails rather "
+                "than stall the run"
+            )
+        self.sleep(seconds)
+
+    def sparql(self, query: str) -> bytes:
+        """A query's result as SPARQL JSON; a body that is not one (an HTML error page, a
+        timeout's stack trace after a 200) fails the source."""
+        params = {"query": query, "format": "json"}
+        body = self.get(self.sparql_url, params, "application/sparql-results+json")
+        problem = sparql_body_problem(body)
+        if problem:
+            raise FetchError(f"{SOURCE.slug}: query service answered 200 but {problem}")
+        return body
+
+    def entities(self, ids: Sequence[str]) -> bytes:
+        """wbgetentities for up to ENTITY_BATCH ids: labels and claims. A maxlag refusal is
+        waited out and tried again; any other API error fails the source."""
+        if not 0 < len(ids) <= ENTITY_BATCH:
+            raise ValueError(f"wbgetentities takes 1 to {ENTITY_BATCH} ids, not {len(ids)}")
+        params = {
+            "action": "wbgetentities",
+            "ids": "|".join(ids),
+            "props": "labels|claims",
+            "format": "json",
+            "maxlag": str(MAXLAG),
+        }
+        for _ in range(MAXLAG_RETRIES + 1):
+            body = self.get(self.api_url, params, "application/json")
+            error = api_error(body)
+            if error is None:
+                return body
+            code, info = error
+            if code != "maxlag":
+                raise FetchError(f"{SOURCE.slug}: wbgetentities answered error {code}: {info}")
+            self._wait(float(MAXLAG), "maxlag", self.api_url)
+        raise FetchError(f"{SOURCE.slug}: wbgetentities still lagging after {MAXLAG_RETRIES} tries")
+
+
+def sparql_body_problem(body: bytes) -> str | None:
+    """Why a 200 body is not a SPARQL JSON result, or None when it is one."""
+    try:
+        document = json.loads(body)
+    except ValueError as error:
+        return f"the body is not JSON ({error}): {body[:80]!r}"
+    if not isinstance(document, dict):
+        return "the body is not a JSON object"
+    bindings = document.get("results", {})
+    if "head" not in document or not isinstance(bindings, dict) or "bindings" not in bindings:
+        return "the body lacks head or results.bindings"
+    return None
+
+
+def api_error(body: bytes) -> tuple[str, str] | None:
+    """(code, info) of an API error object sent with HTTP 200, None for data; a body that
+    is not a JSON object is an error too."""
+    try:
+        document = json.loads(body)
+    except ValueError as error:
+        return "not-json", f"{error}: {body[:80]!r}"
+    if not isinstance(document, dict):
+        return "not-json", "the body is not a JSON object"
+    if "error" in document:
+        problem = document["error"]
+        return str(problem.get("code", "unknown")), str(problem.get("info", ""))
+    if "entities" not in document:
+        return "no-entities", "the body has no entities"
+    return None
+
+
+class ResponseBundle:
+    """The responses of one fetch, each kept as received, in a zip written as it goes
+    (members are stored with a fixed timestamp, so the same responses make the same bytes
+    and the snapshot store keeps one copy). index.json records what each member answers."""
+
+    def __init__(self) -> None:
+        # open for the bundle's life: closed by chunks() or close()
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115
+        self._zip = zipfile.ZipFile(self._file, "w", compression=zipfile.ZIP_DEFLATED)
+        self.index: list[dict[str, str]] = []
+
+    def add(self, kind: str, request: str, body: bytes) -> None:
+        name = f"{len(self.index) + 1:05d}-{kind}.json"
+        self._zip.writestr(_member(name), body)
+        self.index.append({"member": name, "kind": kind, "request": request})
+
+    def chunks(self) -> Iterator[bytes]:
+        """Close the zip and yield its bytes."""
+        self._zip.writestr(_member(INDEX_MEMBER), json.dumps(self.index, indent=1))
+        self._zip.close()
+        self._file.seek(0)
+        while chunk := self._file.read(1 << 20):
+            yield chunk
+        self._file.close()
+
+    def close(self) -> None:
+        """Drop a bundle that will not be stored (its temporary file goes with it)."""
+        self._zip.close()
+        self._file.close()
+
+
+def _member(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=(2000, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
+def fetch_twinning(
+    client: WikidataClient, bundle: ResponseBundle, page_size: int = PAGE_SIZE
+) -> set[str]:
+    """Every P190 statement, a page at a time; returns the QIDs of the items they link."""
+    qids: set[str] = set()
+    offset = 0
+    while True:
+        query = TWINNING_QUERY.format(limit=page_size, offset=offset)
+        body = client.sparql(query)
+        bundle.add("twinning", query, body)
+        rows = parse_sparql_json(body, f"twinning page at offset {offset}")
+        statements = {row["statement"] for row in rows}
+        for row in rows:
+            qids.update(q for q in (qid_of(row["item"]), qid_of(row["twin"])) if q)
+        if len(statements) < page_size:
+            return qids
+        offset += page_size
+
+
+def fetch_bundle(
+    client: WikidataClient,
+    extra_qids: Iterable[str] = (),
+    page_size: int = PAGE_SIZE,
+    batch: int = ENTITY_BATCH,
+) -> ResponseBundle:
+    """Twinning statements, country codes, then every linked item's entity data."""
+    bundle = ResponseBundle()
+    try:
+        qids = fetch_twinning(client, bundle, page_size) | set(extra_qids)
+        bundle.add("countries", COUNTRIES_QUERY, client.sparql(COUNTRIES_QUERY))
+        ordered = sorted(qids, key=lambda q: int(q[1:]))
+        for start in range(0, len(ordered), batch):
+            ids = ordered[start : start + batch]
+            bundle.add("entities", "|".join(ids), client.entities(ids))
+    except BaseException:
+        bundle.close()
+        raise
+    return bundle
+
+
+def fetch(
+    store: SnapshotStore, client: WikidataClient, extra_qids: Iterable[str] = ()
+) -> tuple[Snapshot, bool]:
+    """Fetch everything and store it as one snapshot; nothing is stored when any request
+    fails, so a snapshot is always a whole fetch."""
+    bundle = fetch_bundle(client, extra_qids)
+    origin = f"{SPARQL_URL} and {API_URL} ({client.requests} requests)"
+    return store.store(SOURCE.slug, BUNDLE_FILE, bundle.chunks(), origin, SOURCE.licence)
+
+
+# ---------------------------------------------------------------------------------------
+# Parsing
+
+
+class LangString(NamedTuple):
+    """A language-tagged literal ("Köln"@de)."""
+
+    text: str
+    lang: str
+
+
+def qid_of(value: object) -> str | None:
+    """The QID of an entity URI ('http://www.wikidata.org/entity/Q64' -> 'Q64'), or None."""
+    if not isinstance(value, str) or not value.startswith(ENTITY_PREFIX):
+        return None
+    qid = value[len(ENTITY_PREFIX) :]
+    return qid if _QID.match(qid) else None
+
+
+def parse_wkt_point(text: str) -> tuple[float, float] | None:
+    """A WKT 'Point(lon lat)' as (latitude, longitude); None if not a point on Earth."""
+    match = _POINT.match(text)
+    if not match:
+        return None
+    longitude, latitude = float(match.group(1)), float(match.group(2))
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return latitude, longitude
+
+
+def wikidata_time(value: str | None, precision: int | None) -> tuple[int | None, str | None]:
+    """(year, ISO date) of a Wikidata time at its precision: a year-precision time gives
+    the year and no date ('+1953-00-00T00:00:00Z' is 1953, not 1 January 1953); a month
+    gives the year; only a day gives a date. Coarser times and BCE years give nothing."""
+    if value is None or precision is None or precision < YEAR:
+        return None, None
+    match = _TIME.match(value.strip())
+    if not match or match.group(1) == "-":
+        return None, None
+    year = int(match.group(2))
+    if precision >= DAY and match.group(3) != "00" and match.group(4) != "00":
+        return year, f"{year:04d}-{match.group(3)}-{match.group(4)}"
+    return year, None
+
+
+def _term(term: Mapping[str, str], where: str) -> object:
+    kind, value = term.get("type"), term.get("value")
+    if value is None:
+        raise ValueError(f"{where}: a term without a value")
+    if kind == "uri":
+        return value
+    if kind == "bnode":
+        return f"_:{value}"
+    if kind not in ("literal", "typed-literal"):
+        raise ValueError(f"{where}: unknown term type {kind!r}")
+    if "xml:lang" in term:
+        return LangString(value, term["xml:lang"])
+    datatype = term.get("datatype")
+    try:
+        if datatype in _NUMBER_TYPES:
+            number = float(value)
+            return int(number) if number.is_integer() else number
+        if datatype in _FLOAT_TYPES:
+            return float(value)
+    except ValueError:
+        raise ValueError(f"{where}: {value!r} is not a number of type {datatype}") from None
+    if datatype == WKT:
+        point = parse_wkt_point(value)
+        if point is None:
+            raise ValueError(f"{where}: {value!r} is not a WKT point")
+        return point
+    return value
+
+
+def parse_sparql_json(body: bytes, file_name: str) -> list[dict[str, Any]]:
+    """A SPARQL JSON result as one dict per solution: URIs and plain literals as str,
+    language-tagged literals as LangString, numbers as int or float, WKT points as
+    (latitude, longitude), dateTimes as their text. An unbound (optional) variable is
+    absent from the dict. Anything else raises ParseError naming file and solution."""
+    try:
+        document = json.loads(body)
+    except ValueError as error:
+        raise ParseError(SOURCE.slug, file_name, "start", f"not JSON: {error}") from None
+    problem = sparql_body_problem(body)
+    if problem:
+        raise ParseError(SOURCE.slug, file_name, "top level", problem)
+    rows = []
+    for number, binding in enumerate(document["results"]["bindings"], start=1):
+        where = f"solution {number}"
+        if not isinstance(binding, dict):
+            raise ParseError(SOURCE.slug, file_name, where, "a solution is not an object")
+        try:
+            rows.append({name: _term(term, name) for name, term in binding.items()})
+        except (ValueError, AttributeError, TypeError) as error:
+            raise ParseError(SOURCE.slug, file_name, where, str(error)) from None
+    return rows
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One P190 (or P463) statement: subject, object, rank, dates and references."""
+
+    statement_id: str
+    subject: str
+    object: str
+    rank: str
+    start_year: int | None = None
+    start_date: str | None = None
+    end_year: int | None = None
+    end_date: str | None = None
+    references: tuple[str, ...] = ()
+
+
+def _statement_id(uri: str) -> str:
+    """'http://www.wikidata.org/entity/statement/Q2112-71781c61-...' -> 'Q2112$71781c61-...'
+    (the form entity JSON uses)."""
+    tail = uri.rsplit("/", 1)[-1]
+    subject, _, rest = tail.partition("-")
+    return f"{subject}${rest}" if rest else tail
+
+
+def twinning_statements(rows: Iterable[Mapping[str, Any]], file_name: str) -> list[Statement]:
+    """P190 statements from the twinning query's solutions (several per statement when it
+    has several references), one Statement each, references gathered."""
+    found: dict[str, dict[str, Any]] = {}
+    for number, row in enumerate(rows, start=1):
+        subject, twin = qid_of(row.get("item")), qid_of(row.get("twin"))
+        if subject is None or twin is None or "statement" not in row:
+            where = f"solution {number}"
+            raise ParseError(SOURCE.slug, file_name, where, "item, twin or statement missing")
+        key = _statement_id(row["statement"])
+        entry = found.setdefault(
+            key,
+            {
+                "statement_id": key,
+                "subject": subject,
+                "object": twin,
+                "rank": str(row.get("rank", "")).rsplit("#", 1)[-1].removesuffix("Rank").lower(),
+                "references": [],
+            },
+        )
+        for end in ("start", "end"):
+            year, date = wikidata_time(row.get(end), _int(row.get(f"{end}Precision")))
+            if year is not None:
+                entry[f"{end}_year"], entry[f"{end}_date"] = year, date
+        if row.get("reference") and row["reference"] not in entry["references"]:
+            entry["references"].append(row["reference"])
+    return [
+        Statement(**{**entry, "references": tuple(sorted(entry["references"]))})
+        for entry in found.values()
+    ]
+
+
+def _int(value: object) -> int | None:
+    return value if isinstance(value, int) else None
+
+
+@dataclass(frozen=True)
+class Entity:
+    """What the pipeline uses of a Wikidata item."""
+
+    qid: str
+    labels: dict[str, str] = field(default_factory=dict)
+    country_qid: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    geonames_id: int | None = None
+    population: int | None = None
+    population_year: int | None = None
+    instance_of: tuple[str, ...] = ()
+    twinned_with: tuple[Statement, ...] = ()
+    member_of: tuple[Statement, ...] = ()
+
+
+def _value(snak: Mapping[str, Any]) -> Any:
+    """A snak's value, or None for 'no value' / 'unknown value'."""
+    if snak.get("snaktype") != "value":
+        return None
+    return snak.get("datavalue", {}).get("value")
+
+
+def _best(statements: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Statements of the best rank present: preferred if any, else normal; never
+    deprecated (Wikidata's own 'truthy' rule)."""
+    kept = [s for s in statements if s.get("rank") in ("preferred", "normal")]
+    preferred = [s for s in kept if s.get("rank") == "preferred"]
+    return preferred or kept
+
+
+def _qualifier_time(statement: Mapping[str, Any], prop: str) -> tuple[int | None, str | None]:
+    for snak in statement.get("qualifiers", {}).get(prop, []):
+        value = _value(snak)
+        if isinstance(value, dict):
+            return wikidata_time(value.get("time"), value.get("precision"))
+    return None, None
+
+
+def _references(statement: Mapping[str, Any]) -> tuple[str, ...]:
+    urls = {
+        value
+        for reference in statement.get("references", [])
+        for snak in reference.get("snaks", {}).get("P854", [])
+        if isinstance(value := _value(snak), str)
+    }
+    return tuple(sorted(urls))
+
+
+def _item_statements(qid: str, claims: Mapping[str, Any], prop: str) -> tuple[Statement, ...]:
+    """Every non-deprecated statement of an item-valued property, with its dates."""
+    found = []
+    for statement in claims.get(prop, []):
+        target = _value(statement.get("mainsnak", {}))
+        if statement.get("rank") == "deprecated" or not isinstance(target, dict):
+            continue
+        start_year, start_date = _qualifier_time(statement, "P580")
+        end_year, end_date = _qualifier_time(statement, "P582")
+        found.append(
+            Statement(
+                statement_id=str(statement.get("id", "")),
+                subject=qid,
+                object=str(target.get("id")),
+                rank=str(statement.get("rank")),
+                start_year=start_year,
+                start_date=start_date,
+                end_year=end_year,
+                end_date=end_date,
+                references=_references(statement),
+            )
+        )
+    return tuple(found)
+
+
+def _population(claims: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """(population, year): the preferred value, else the latest by its P585 point in
+    time (a normal-rank figure from 1900 must not beat one from 2021)."""
+    best = []
+    for statement in _best(claims.get("P1082", [])):
+        value = _value(statement.get("mainsnak", {}))
+        if not isinstance(value, dict):
+            continue
+        try:
+            amount = int(float(value["amount"]))
+        except (KeyError, TypeError, ValueError):
+            continue
+        year, _ = _qualifier_time(statement, "P585")
+        best.append((statement.get("rank") == "preferred", year or 0, amount, year))
+    if not best:
+        return None, None
+    _, _, amount, year = max(best)
+    return amount, year
+
+
+def parse_entity(entity: Mapping[str, Any]) -> Entity:
+    """One entity object (as wbgetentities or Special:EntityData give it)."""
+    qid = str(entity["id"])
+    claims = entity.get("claims", {})
+    labels = {
+        lang: label["value"]
+        for lang, label in entity.get("labels", {}).items()
+        if isinstance(label, dict) and "value" in label
+    }
+    country = next(
+        (
+            v["id"]
+            for s in _best(claims.get("P17", []))
+            if isinstance(v := _value(s["mainsnak"]), dict)
+        ),
+        None,
+    )
+    point = next(
+        (v for s in _best(claims.get("P625", [])) if isinstance(v := _value(s["mainsnak"]), dict)),
+        None,
+    )
+    geonames = next(
+        (v for s in _best(claims.get("P1566", [])) if isinstance(v := _value(s["mainsnak"]), str)),
+        None,
+    )
+    population, population_year = _population(claims)
+    kinds = tuple(
+        v["id"]
+        for s in _best(claims.get("P31", []))
+        if isinstance(v := _value(s["mainsnak"]), dict)
+    )
+    return Entity(
+        qid=qid,
+        labels=labels,
+        country_qid=country,
+        latitude=point.get("latitude") if point else None,
+        longitude=point.get("longitude") if point else None,
+        geonames_id=int(geonames) if geonames and geonames.isdigit() else None,
+        population=population,
+        population_year=population_year,
+        instance_of=kinds,
+        twinned_with=_item_statements(qid, claims, "P190"),
+        member_of=_item_statements(qid, claims, "P463"),
+    )
+
+
+def parse_entities(body: bytes, file_name: str) -> list[Entity]:
+    """Every entity in a wbgetentities response ({"entities": {...}}) or a single entity
+    object. Missing items ({"missing": ""}) are skipped; anything unreadable raises
+    ParseError naming the file and the entity."""
+    try:
+        document = json.loads(body)
+    except ValueError as error:
+        raise ParseError(SOURCE.slug, file_name, "start", f"not JSON: {error}") from None
+    if not isinstance(document, dict):
+        raise ParseError(SOURCE.slug, file_name, "top level", "not a JSON object")
+    if "error" in document:
+        raise ParseError(SOURCE.slug, file_name, "top level", f"an API error: {document['error']}")
+    objects = document["entities"] if "entities" in document else {document.get("id"): document}
+    entities = []
+    for key, entity in objects.items():
+        if not isinstance(entity, dict) or "missing" in entity:
+            continue
+        try:
+            entities.append(parse_entity(entity))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ParseError(
+                SOURCE.slug, file_name, f"entity {key}", f"unreadable: {error!r}"
+            ) from None
+    return entities
+
+
+@dataclass
+class Fetched:
+    """A stored fetch, parsed: twinning statements, entities by QID, country QID -> ISO2."""
+
+    statements: list[Statement]
+    entities: dict[str, Entity]
+    countries: dict[str, str]
+
+
+def read_bundle(content: bytes, file_name: str = BUNDLE_FILE) -> Fetched:
+    """Parse every response in a stored fetch, in the order index.json lists them."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        index = json.loads(archive.read(INDEX_MEMBER))
+    except (zipfile.BadZipFile, KeyError, ValueError) as error:
+        raise ParseError(SOURCE.slug, file_name, "archive", f"unreadable: {error}") from None
+    statements: dict[str, Statement] = {}
+    entities: dict[str, Entity] = {}
+    countries: dict[str, str] = {}
+    for entry in index:
+        member = entry["member"]
+        where = f"{file_name}:{member}"
+        try:
+            body = archive.read(member)
+        except KeyError:
+            raise ParseError(SOURCE.slug, file_name, member, "listed but missing") from None
+        if entry["kind"] == "twinning":
+            for s in twinning_statements(parse_sparql_json(body, where), where):
+                statements[s.statement_id] = s
+        elif entry["kind"] == "countries":
+            for row in parse_sparql_json(body, where):
+                qid, code = qid_of(row.get("country")), row.get("iso2")
+                if qid and isinstance(code, str) and re.fullmatch(r"[A-Z]{2}", code):
+                    countries[qid] = code
+        elif entry["kind"] == "entities":
+            entities.update((e.qid, e) for e in parse_entities(body, where))
+        else:
+            raise ParseError(SOURCE.slug, file_name, member, f"unknown kind {entry['kind']!r}")
+    return Fetched(list(statements.values()), entities, countries)
