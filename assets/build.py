@@ -114,6 +114,8 @@ MATCH_COLUMNS = [
     "source",
     "snapshot_id",
     "source_table",
+    "source_id",
+    "wikidata_qid",
     "source_name",
     "source_country",
     "source_admin1",
@@ -220,6 +222,19 @@ def accept(
     return Built(table, rejects.frame(), matches.frame())
 
 
+def combine(first: Built, second: Built) -> Built:
+    """Two builds of one table from different sources as one; their keys must not
+    overlap (the second build rejects what the first already has)."""
+    tables = [b.table for b in (first, second) if not b.table.empty]
+    table = pd.concat(tables, ignore_index=True) if tables else first.table
+    matches = [b.matches for b in (first, second) if not b.matches.empty]
+    return Built(
+        table,
+        concat_rejects([first.rejected, second.rejected]),
+        pd.concat(matches, ignore_index=True) if matches else empty_matches(),
+    )
+
+
 def canonical_number(value: object) -> str:
     """'50', '50.0' and 50 hash alike; text that is no number stays as it is (and fails
     validation later)."""
@@ -271,7 +286,8 @@ def resolve_column(
             }
         )
     columns = [c for c in MATCH_COLUMNS if c not in ("source", "snapshot_id", "source_table")]
-    return pd.DataFrame(records, index=rows.index, columns=columns).astype(object)
+    frame = pd.DataFrame(records, index=rows.index, columns=columns).astype(object)
+    return frame.where(frame.notna(), None)
 
 
 def resolve_cities(
@@ -355,6 +371,7 @@ def build_agreements(rows: pd.DataFrame, resolver: Resolver) -> Built:
     frame = frame.rename(
         columns={"city_a_name": "city_a_source_name", "city_b_name": "city_b_source_name"}
     )
+    frame["is_reciprocal"] = pd.NA  # a registry row states an agreement, not who records it
     frame["agreement_id"] = [
         stable_id("agr", a, b, k)
         for a, b, k in zip(frame["city_a_id"], frame["city_b_id"], frame["kind"], strict=True)
@@ -378,7 +395,14 @@ def build_commitments(rows: pd.DataFrame, resolver: Resolver) -> Built:
     return accept(frame, Commitments, "commitment_id", rejects, matches)
 
 
-CROSSWALK_KEY = ["source", "source_table", "source_name", "source_country", "source_admin1"]
+CROSSWALK_KEY = [
+    "source",
+    "source_table",
+    "source_id",
+    "source_name",
+    "source_country",
+    "source_admin1",
+]
 
 
 def _by_spelling(matches: list[pd.DataFrame], resolved: bool, **columns: tuple) -> pd.DataFrame:
@@ -398,11 +422,16 @@ def build_city_ids(matches: list[pd.DataFrame]) -> pd.DataFrame:
         method=("method", "first"),
         confidence=("confidence", "first"),
         runner_up_id=("runner_up_id", "first"),
+        wikidata_qid=("wikidata_qid", "first"),
     ).reset_index()
-    table["geonames_id"] = table["city_id"].str.removeprefix("gn:").astype("Int64")
-    table["wikidata_qid"] = None
-    table["source_id"] = None
+    table["geonames_id"] = geonames_ids(table["city_id"])
     return CityIds.validate(table[list(CityIds.to_schema().columns)]).reset_index(drop=True)
+
+
+def geonames_ids(city_ids: pd.Series) -> pd.Series:
+    """The GeoNames id of each 'gn:' city id; null for 'wd:' ones."""
+    geonames = city_ids.where(city_ids.str.startswith("gn:"))
+    return geonames.str.removeprefix("gn:").astype("Int64")
 
 
 def build_unresolved_names(matches: list[pd.DataFrame]) -> pd.DataFrame:
@@ -451,19 +480,53 @@ def city_references(
 
 
 def build_cities(
-    gazetteer: pd.DataFrame, admin1: pd.DataFrame, *city_ids: pd.Series
+    gazetteer: pd.DataFrame, admin1: pd.DataFrame, places: pd.DataFrame, *city_ids: pd.Series
 ) -> pd.DataFrame:
-    """The gazetteer rows of every city some other table refers to, with admin1 names."""
-    wanted = pd.concat([ids.dropna() for ids in city_ids]).unique()
-    geonames_ids = {int(c.removeprefix("gn:")) for c in wanted}
-    rows = gazetteer[gazetteer["geonames_id"].isin(geonames_ids)].copy()
+    """Every city some other table refers to: its gazetteer row with admin1 name, or for a
+    'wd:' city its Wikidata item. `places` are the Wikidata items with the city each one
+    is (see build_wikidata.identify_items); a GeoNames city takes the QID and kinds of the
+    item matched to it."""
+    wanted = set(pd.concat([ids.dropna() for ids in city_ids]).unique())
+    geonames = {int(c.removeprefix("gn:")) for c in wanted if c.startswith("gn:")}
+    rows = gazetteer[gazetteer["geonames_id"].isin(geonames)].copy()
     rows["city_id"] = "gn:" + rows["geonames_id"].astype("str")
-    rows["wikidata_qid"] = None
+    linked = linked_items(places)
+    rows["wikidata_qid"] = rows["city_id"].map(linked["qid"])
+    rows["kinds"] = rows["city_id"].map(linked["kinds"])
     rows["source"] = "geonames"
     names = admin1[["country_code", "admin1_code", "admin1_name"]]
     rows = rows.merge(names, on=["country_code", "admin1_code"], how="left")
     rows = rows.sort_values("geonames_id")
-    return Cities.validate(rows[column_order(Cities)]).reset_index(drop=True)
+    own = places[places["city_id"].isin(wanted) & places["city_id"].str.startswith("wd:")]
+    items = own.assign(
+        name=own["label"],
+        ascii_name=None,
+        admin1_code=None,
+        admin1_name=None,
+        geonames_id=pd.NA,
+        wikidata_qid=own["qid"],
+        feature_code=None,
+        source="wikidata",
+    ).sort_values("qid", key=lambda q: q.str[1:].astype(int))
+    columns = column_order(Cities)
+    parts = [part[columns] for part in (rows, items) if not part.empty]
+    table = pd.concat(parts, ignore_index=True) if parts else rows[columns]
+    return Cities.validate(table).reset_index(drop=True)
+
+
+def linked_items(places: pd.DataFrame) -> pd.DataFrame:
+    """For each GeoNames city some Wikidata item was matched to, the one item it takes
+    (QID and kinds): the item whose own GeoNames id (P1566) named it first, then the
+    surest match, then the oldest item (lowest QID number)."""
+    matched = places[places["city_id"].notna() & places["city_id"].str.startswith("gn:")]
+    if matched.empty:
+        return pd.DataFrame({"qid": pd.Series(dtype=object), "kinds": pd.Series(dtype=object)})
+    ranked = matched.assign(
+        by_id=matched["method"] != "id",
+        surest=-matched["confidence"].astype(float),
+        number=matched["qid"].str[1:].astype(int),
+    ).sort_values(["city_id", "by_id", "surest", "number"])
+    return ranked.drop_duplicates("city_id").set_index("city_id")[["qid", "kinds"]]
 
 
 def build_sources(files: list[SourceFile], infos: list[SourceInfo]) -> pd.DataFrame:

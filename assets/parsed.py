@@ -1,11 +1,12 @@
 """Parsed layer: each source file read into a frame by its source module's pure parser."""
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
 import pandas as pd
 
-from assets.sources import SourceFile, geonames, registry
+from assets.sources import SourceFile, geonames, registry, wikidata
 from pipeline.snapshots import read_verified
 
 
@@ -60,6 +61,41 @@ def parsed_geonames__admin1(
     else:
         frame = geonames.parse_file(read_file(file), file)
     return dg.Output(frame, metadata=_metadata(frame, file))
+
+
+@dg.multi_asset(
+    group_name="parsed",
+    outs={
+        "parsed_wikidata__statements": dg.AssetOut(
+            kinds={"pandas"},
+            description="Wikidata's P190 (twinned administrative body) statements: one row "
+            "per statement with rank, start and end, references and snapshot_id.",
+        ),
+        "parsed_wikidata__items": dg.AssetOut(
+            kinds={"pandas"},
+            description="The Wikidata items those statements link: label, ISO country, "
+            "point, GeoNames id, population, kinds and snapshot_id.",
+        ),
+    },
+)
+def parsed_wikidata(
+    raw_wikidata: dict[str, SourceFile | None],
+) -> Iterator[dg.Output[pd.DataFrame]]:
+    """Both frames from the stored fetch; empty (with their columns) when none is stored."""
+    file = raw_wikidata["bundle"]
+    if file is None:
+        statements = pd.DataFrame(columns=wikidata.STATEMENT_COLUMNS)
+        items = pd.DataFrame(columns=wikidata.ITEM_COLUMNS)
+    else:
+        fetched = wikidata.read_bundle(read_file(file), file.file_name)
+        statements = wikidata.statements_frame(fetched)
+        items = wikidata.items_frame(fetched)
+    snapshot_id = file.snapshot_id if file else None
+    for name, frame in (("statements", statements), ("items", items)):
+        frame = frame.assign(snapshot_id=snapshot_id)
+        yield dg.Output(
+            frame, output_name=f"parsed_wikidata__{name}", metadata=_metadata(frame, file)
+        )
 
 
 def registry_table_asset(table: str) -> dg.AssetsDefinition:

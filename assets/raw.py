@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import dagster as dg
 
-from assets.sources import SourceFile, geonames, registry
+from assets.sources import SourceFile, geonames, registry, wikidata
+from pipeline.http import FetchError
 from pipeline.resources import HttpResource, SnapshotStoreResource
 from pipeline.snapshots import utc_now
 
@@ -48,6 +49,51 @@ def raw_geonames(
     for file in files.values():
         if file and file.note:
             context.log.warning(f"geonames: {file.file_name}: {file.note}")
+    context.add_output_metadata(_files_metadata(files))
+    return files
+
+
+class RawWikidataConfig(dg.Config):
+    fetch: bool = False
+    """Query Wikidata first (the refresh job sets this)."""
+    sparql_url: str = wikidata.SPARQL_URL
+    api_url: str = wikidata.API_URL
+
+
+@dg.asset(group_name="raw", kinds={"json"})
+def raw_wikidata(
+    context: dg.AssetExecutionContext,
+    config: RawWikidataConfig,
+    snapshots: SnapshotStoreResource,
+    http: HttpResource,
+) -> dict[str, SourceFile | None]:
+    """Wikidata's twinning statements and the items they link, as one stored fetch (a zip
+    of every response). In a refresh the fetch runs first; a failed fetch keeps the last
+    one, marked stale. With none stored, the build has no Wikidata rows."""
+    store = snapshots.store()
+    stale = None
+    if config.fetch:
+        client = wikidata.WikidataClient(
+            http.session(statuses=wikidata.SESSION_RETRY_STATUSES),
+            sparql_url=config.sparql_url,
+            api_url=config.api_url,
+            timeout=http.timeout,
+        )
+        try:
+            snapshot, created = wikidata.fetch(store, client)
+            state = "new snapshot" if created else "unchanged"
+            context.log.info(
+                f"wikidata: {state} {snapshot.snapshot_id} ({client.requests} requests)"
+            )
+        except FetchError as error:
+            when = f"{utc_now():%Y-%m-%dT%H:%M:%SZ}"
+            stale = f"stale: refresh failed at {when}: {error}"
+            context.log.warning(f"{error}; keeping the last stored fetch")
+    files = {
+        role: file and with_note(file, stale) for role, file in wikidata.select_files(store).items()
+    }
+    if files["bundle"] is None:
+        context.log.warning("wikidata: no fetch stored; the build has no Wikidata rows")
     context.add_output_metadata(_files_metadata(files))
     return files
 

@@ -5,13 +5,14 @@ accept; `rejected_rows` gathers them for the release.
 """
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 
-from assets import build
-from assets.sources import SourceFile, geonames, registry
+from assets import build, build_wikidata
+from assets.sources import SourceFile, geonames, registry, wikidata
 from pipeline.resources import ResolverResource
 
 CORE = "core"
@@ -106,11 +107,23 @@ def memberships(
 
 
 @dg.multi_asset(
-    outs=_outs("agreements", "One row per unordered city pair and kind of agreement."),
+    outs={
+        "wikidata_places": dg.AssetOut(
+            group_name=CORE,
+            kinds={"pandas"},
+            description="Each Wikidata item the statements link, with the city it is: the "
+            "GeoNames place its P1566 names or the resolver finds, else the item itself.",
+        ),
+        "wikidata_places_matches": dg.AssetOut(
+            group_name=CORE,
+            kinds={"pandas"},
+            description="How each Wikidata item was matched, for the crosswalk.",
+        ),
+    }
 )
-def agreements(
+def wikidata_places(
     resolver: ResolverResource,
-    parsed_registry__agreements: pd.DataFrame,
+    parsed_wikidata__items: pd.DataFrame,
     parsed_geonames__cities: pd.DataFrame,
     parsed_geonames__countries: pd.DataFrame,
     parsed_geonames__admin1: pd.DataFrame,
@@ -118,8 +131,54 @@ def agreements(
     index = resolver.for_gazetteer(
         parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
     )
-    built = build.build_agreements(parsed_registry__agreements, index)
-    yield from _emit("agreements", built)
+    countries = set(parsed_geonames__countries["country_code"])
+    places, matches = build_wikidata.identify_items(parsed_wikidata__items, index, countries)
+    by_method = places.groupby("method").size()
+    yield dg.Output(
+        places,
+        output_name="wikidata_places",
+        metadata={
+            "dagster/row_count": len(places),
+            "by_method": dg.MetadataValue.json({str(k): int(v) for k, v in by_method.items()}),
+        },
+    )
+    yield dg.Output(
+        matches, output_name="wikidata_places_matches", metadata={"dagster/row_count": len(matches)}
+    )
+
+
+@dg.multi_asset(
+    outs=_outs(
+        "agreements",
+        "One row per unordered city pair and kind of agreement: the registry's, then "
+        "Wikidata's twinnings.",
+    ),
+)
+def agreements(
+    resolver: ResolverResource,
+    parsed_registry__agreements: pd.DataFrame,
+    parsed_wikidata__statements: pd.DataFrame,
+    wikidata_places: pd.DataFrame,
+    parsed_geonames__cities: pd.DataFrame,
+    parsed_geonames__countries: pd.DataFrame,
+    parsed_geonames__admin1: pd.DataFrame,
+) -> Iterator[dg.Output]:
+    index = resolver.for_gazetteer(
+        parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
+    )
+    curated = build.build_agreements(parsed_registry__agreements, index)
+    twinned = build_wikidata.build_agreements(
+        parsed_wikidata__statements,
+        wikidata_places,
+        this_year=datetime.now(UTC).year,
+        existing=set(curated.table["agreement_id"]),
+    )
+    by_source = {"registry": len(curated.table), "wikidata": len(twinned.table)}
+    yield from _emit(
+        "agreements",
+        build.combine(curated, twinned),
+        rows_by_source=dg.MetadataValue.json(by_source),
+    )
 
 
 @dg.multi_asset(
@@ -162,8 +221,15 @@ def crosswalk(
     memberships_matches: pd.DataFrame,
     agreements_matches: pd.DataFrame,
     commitments_matches: pd.DataFrame,
+    wikidata_places_matches: pd.DataFrame,
 ) -> Iterator[dg.Output]:
-    matches = [networks_matches, memberships_matches, agreements_matches, commitments_matches]
+    matches = [
+        networks_matches,
+        memberships_matches,
+        agreements_matches,
+        commitments_matches,
+        wikidata_places_matches,
+    ]
     for name, frame in (
         ("city_ids", build.build_city_ids(matches)),
         ("unresolved_names", build.build_unresolved_names(matches)),
@@ -180,12 +246,15 @@ def cities(
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
     city_ids: pd.DataFrame,
+    wikidata_places: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
     """One row per city that takes part in a membership, agreement or commitment, hosts a
-    network, or is named by a source; identity, names and coordinates from GeoNames."""
+    network, or is named by a source; identity, names and coordinates from GeoNames, or
+    from Wikidata for the items no GeoNames place matched."""
     frame = build.build_cities(
         parsed_geonames__cities,
         parsed_geonames__admin1,
+        wikidata_places,
         *build.city_references(networks, memberships, agreements, commitments, city_ids),
     )
     return dg.Output(frame, metadata=_table_metadata(frame))
@@ -193,12 +262,15 @@ def cities(
 
 @dg.asset(group_name=CORE, kinds={"pandas"})
 def sources(
-    raw_geonames: dict[str, SourceFile | None], raw_registry: dict[str, SourceFile]
+    raw_geonames: dict[str, SourceFile | None],
+    raw_registry: dict[str, SourceFile],
+    raw_wikidata: dict[str, SourceFile | None],
 ) -> dg.Output[pd.DataFrame]:
     """One row per source file the build read: publisher, origin, licence, attribution,
     snapshot id and sha256. Every row of every table traces here by snapshot_id."""
-    files = [f for f in [*raw_geonames.values(), *raw_registry.values()] if f is not None]
-    frame = build.build_sources(files, [geonames.SOURCE, registry.SOURCE])
+    read = [*raw_geonames.values(), *raw_registry.values(), *raw_wikidata.values()]
+    files = [f for f in read if f is not None]
+    frame = build.build_sources(files, [geonames.SOURCE, registry.SOURCE, wikidata.SOURCE])
     return dg.Output(frame, metadata=_table_metadata(frame))
 
 

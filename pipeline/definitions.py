@@ -24,10 +24,13 @@ def build_definitions(
         assets=[
             raw.raw_geonames,
             raw.raw_registry,
+            raw.raw_wikidata,
             parsed.parsed_geonames__cities,
             parsed.parsed_geonames__countries,
             parsed.parsed_geonames__admin1,
             *parsed.parsed_registry_assets,
+            parsed.parsed_wikidata,
+            tables.wikidata_places,
             tables.networks,
             tables.memberships,
             tables.agreements,

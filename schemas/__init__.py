@@ -4,4 +4,7 @@ This package imports nothing else from the project, so the data dictionary and a
 downstream user can load it alone.
 """
 
-SCHEMA_VERSION = "1.0.0"
+# Semantic: a new column or code is a minor change, a removed or retyped one a major one.
+# 1.1.0: 'wd:' city ids; cities.kinds; agreements.is_reciprocal; source_id in city_ids and
+# unresolved_names; source 'wikidata'; crosswalk method 'wikidata_item'.
+SCHEMA_VERSION = "1.1.0"

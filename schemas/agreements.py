@@ -31,6 +31,12 @@ class Agreements(Provenance):
     end_year: Series[pd.Int64Dtype] = pa.Field(
         nullable=True, ge=MIN_YEAR, le=MAX_YEAR, description="Year the agreement ended."
     )
+    is_reciprocal: Series[pd.BooleanDtype] = pa.Field(
+        nullable=True,
+        description="True when each city's record states the link (Wikidata: a P190 "
+        "statement on both items), False when only one does; null when the source cannot "
+        "tell.",
+    )
     status: Series[str] = pa.Field(
         nullable=True, isin=AGREEMENT_STATUS, description="Status, when the source states it."
     )

@@ -1,6 +1,7 @@
 """Code lists and patterns shared by the table schemas."""
 
-CITY_ID_PATTERN = r"^gn:[1-9][0-9]*$"
+# 'gn:' + a GeoNames id; 'wd:' + a Wikidata QID for a place no GeoNames place matched
+CITY_ID_PATTERN = r"^(?:gn:[1-9][0-9]*|wd:Q[1-9][0-9]*)$"
 NETWORK_ID_PATTERN = r"^[a-z0-9][a-z0-9_]*$"
 COUNTRY_CODE_PATTERN = r"^[A-Z]{2}$"
 WIKIDATA_QID_PATTERN = r"^Q[1-9][0-9]*$"
@@ -11,7 +12,7 @@ SHA256_PATTERN = r"^[0-9a-f]{64}$"
 MIN_YEAR = 1800
 MAX_YEAR = 2100
 
-SOURCES = ("geonames", "registry")
+SOURCES = ("geonames", "registry", "wikidata")
 
 NETWORK_FOCUS = (
     "climate",
@@ -45,4 +46,7 @@ COMMITMENT_KINDS = (
 
 # How the resolver found a city, and the outcomes where it did not.
 MATCH_METHODS = ("id", "exact", "alternate_name", "normalised", "fuzzy", "coordinates")
+# A Wikidata item no GeoNames place matched is its own city ('wd:Q...').
+WIKIDATA_ITEM = "wikidata_item"
+CROSSWALK_METHODS = (*MATCH_METHODS, WIKIDATA_ITEM)
 NO_MATCH = ("unresolved", "ambiguous", "conflict")

@@ -11,6 +11,9 @@ from schemas.codes import NO_MATCH, SOURCES
 class UnresolvedNames(pa.DataFrameModel):
     source: Series[str] = pa.Field(isin=SOURCES, description="Source that named the city.")
     source_table: Series[str] = pa.Field(description="Table whose rows used this spelling.")
+    source_id: Series[str] = pa.Field(
+        nullable=True, description="The source's own identifier (a Wikidata QID, ...)."
+    )
     source_name: Series[str] = pa.Field(
         nullable=True, description="The city as the source spells it."
     )
@@ -35,4 +38,11 @@ class UnresolvedNames(pa.DataFrameModel):
         description = "One row per source spelling the resolver could not settle."
         strict = True
         coerce = True
-        unique = ["source", "source_table", "source_name", "source_country", "source_admin1"]
+        unique = [
+            "source",
+            "source_table",
+            "source_id",
+            "source_name",
+            "source_country",
+            "source_admin1",
+        ]

@@ -129,3 +129,45 @@ def serve_geonames_dump(httpserver, gazetteer: bytes | None = None) -> str:  # t
         (fixtures / "admin1CodesASCII.txt").read_bytes(), content_type="text/plain; charset=utf-8"
     )
     return httpserver.url_for("/")
+
+
+def serve_wikidata(httpserver, fail_entities: bool = False) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Wikidata's two endpoints on the fake server, answering from the live-format fixtures
+    in tests/fixtures/wikidata: the twinning query paged by its LIMIT and OFFSET over
+    the statements of every twinning-page-*.json, the country codes, and wbgetentities
+    cut to the ids asked for. Returns raw_wikidata's config for these URLs."""
+    from werkzeug import Request, Response
+
+    folder = FIXTURES / "wikidata"
+    pages = sorted(folder.glob("twinning-page-*.json"))
+    bindings = [b for p in pages for b in json.loads(p.read_bytes())["results"]["bindings"]]
+    head = json.loads(pages[0].read_bytes())["head"]
+    statements = sorted({b["statement"]["value"] for b in bindings})
+    entities = json.loads((folder / "wbgetentities.json").read_bytes())["entities"]
+    sparql_json = "application/sparql-results+json"
+
+    def sparql(request: Request) -> Response:
+        query = request.args["query"]
+        if "wdt:P297" in query:
+            return Response((folder / "countries.json").read_bytes(), content_type=sparql_json)
+        limit = int(query.split("LIMIT", 1)[1].split()[0])
+        offset = int(query.split("OFFSET", 1)[1].split()[0])
+        page = set(statements[offset : offset + limit])
+        rows = [b for b in bindings if b["statement"]["value"] in page]
+        body = {"head": head, "results": {"bindings": rows}}
+        return Response(json.dumps(body), content_type=sparql_json)
+
+    def api(request: Request) -> Response:
+        if fail_entities:
+            return Response("upstream broke", status=502)
+        ids = request.args["ids"].split("|")
+        batch = {"entities": {q: entities[q] for q in ids}, "success": 1}
+        return Response(json.dumps(batch), content_type="application/json")
+
+    httpserver.expect_request("/sparql").respond_with_handler(sparql)
+    httpserver.expect_request("/w/api.php").respond_with_handler(api)
+    return {
+        "fetch": True,
+        "sparql_url": httpserver.url_for("/sparql"),
+        "api_url": httpserver.url_for("/w/api.php"),
+    }

@@ -6,6 +6,10 @@ Nothing here imports Dagster, so the CLI and the unit tests use these modules di
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.snapshots import Snapshot
 
 
 @dataclass(frozen=True)
@@ -51,3 +55,18 @@ class SourceFile:
     bytes: int
     retrieved_at: str | None = None
     note: str | None = None
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Snapshot, role: str) -> SourceFile:
+        """A stored snapshot as the file a build reads in `role`."""
+        return cls(
+            source=snapshot.source,
+            role=role,
+            snapshot_id=snapshot.snapshot_id,
+            file_name=snapshot.file_name,
+            path=str(snapshot.path),
+            origin=snapshot.origin,
+            sha256=snapshot.sha256,
+            bytes=snapshot.bytes,
+            retrieved_at=snapshot.retrieved_at,
+        )

@@ -146,19 +146,7 @@ def select_files(store: SnapshotStore, gazetteer: str) -> dict[str, SourceFile |
 
 
 def _stored(snapshot: Snapshot | None, role: str) -> SourceFile | None:
-    if snapshot is None:
-        return None
-    return SourceFile(
-        source=SOURCE.slug,
-        role=role,
-        snapshot_id=snapshot.snapshot_id,
-        file_name=snapshot.file_name,
-        path=str(snapshot.path),
-        origin=snapshot.origin,
-        sha256=snapshot.sha256,
-        bytes=snapshot.bytes,
-        retrieved_at=snapshot.retrieved_at,
-    )
+    return None if snapshot is None else SourceFile.from_snapshot(snapshot, role)
 
 
 def check_import(file_name: str, content: bytes) -> None:

@@ -24,9 +24,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
+import pandas as pd
 import requests
 
-from assets.sources import ParseError, SourceInfo
+from assets.sources import ParseError, SourceFile, SourceInfo
 from pipeline.http import FetchError, read_body
 from pipeline.snapshots import Snapshot, SnapshotStore
 
@@ -203,15 +204,16 @@ class WikidataClient:
             raise FetchError(f"{SOURCE.slug}: query service answered 200 but {problem}")
         return body
 
-    def entities(self, ids: Sequence[str]) -> bytes:
-        """wbgetentities for up to ENTITY_BATCH ids: labels and claims. A maxlag refusal is
-        waited out and tried again; any other API error fails the source."""
+    def entities(self, ids: Sequence[str], props: str = "labels|claims") -> bytes:
+        """wbgetentities for up to ENTITY_BATCH ids (labels and claims, or what `props`
+        asks). A maxlag refusal is waited out and tried again; any other API error fails
+        the source."""
         if not 0 < len(ids) <= ENTITY_BATCH:
             raise ValueError(f"wbgetentities takes 1 to {ENTITY_BATCH} ids, not {len(ids)}")
         params = {
             "action": "wbgetentities",
             "ids": "|".join(ids),
-            "props": "labels|claims",
+            "props": props,
             "format": "json",
             "maxlag": str(MAXLAG),
         }
@@ -314,25 +316,56 @@ def fetch_twinning(
         offset += page_size
 
 
+def _by_number(qids: Iterable[str]) -> list[str]:
+    return sorted(qids, key=lambda q: int(q[1:]))
+
+
+def fetch_entities(
+    client: WikidataClient,
+    bundle: ResponseBundle,
+    qids: Iterable[str],
+    batch: int = ENTITY_BATCH,
+) -> set[str]:
+    """Every item's labels and claims, `batch` ids a request; returns the QIDs of the
+    classes the items are instances of (P31), whose labels name the items' kind."""
+    classes: set[str] = set()
+    ordered = _by_number(qids)
+    for start in range(0, len(ordered), batch):
+        ids = ordered[start : start + batch]
+        body = client.entities(ids)
+        bundle.add("entities", "|".join(ids), body)
+        for entity in parse_entities(body, f"entities {ids[0]}..{ids[-1]}"):
+            classes.update(entity.instance_of)
+    return classes
+
+
 def fetch_bundle(
     client: WikidataClient,
     extra_qids: Iterable[str] = (),
     page_size: int = PAGE_SIZE,
     batch: int = ENTITY_BATCH,
 ) -> ResponseBundle:
-    """Twinning statements, country codes, then every linked item's entity data."""
+    """Twinning statements, country codes, every linked item's entity data, then the
+    labels of the classes those items are instances of."""
     bundle = ResponseBundle()
     try:
         qids = fetch_twinning(client, bundle, page_size) | set(extra_qids)
         bundle.add("countries", COUNTRIES_QUERY, client.sparql(COUNTRIES_QUERY))
-        ordered = sorted(qids, key=lambda q: int(q[1:]))
+        classes = fetch_entities(client, bundle, qids, batch) - qids
+        ordered = _by_number(classes)
         for start in range(0, len(ordered), batch):
             ids = ordered[start : start + batch]
-            bundle.add("entities", "|".join(ids), client.entities(ids))
+            bundle.add("labels", "|".join(ids), client.entities(ids, props="labels"))
     except BaseException:
         bundle.close()
         raise
     return bundle
+
+
+def select_files(store: SnapshotStore) -> dict[str, SourceFile | None]:
+    """The newest stored fetch, or None: a build without one has no Wikidata rows."""
+    newest = store.latest(SOURCE.slug, BUNDLE_FILE)
+    return {"bundle": None if newest is None else SourceFile.from_snapshot(newest, "bundle")}
 
 
 def fetch(
@@ -671,11 +704,13 @@ def parse_entities(body: bytes, file_name: str) -> list[Entity]:
 
 @dataclass
 class Fetched:
-    """A stored fetch, parsed: twinning statements, entities by QID, country QID -> ISO2."""
+    """A stored fetch, parsed: twinning statements, entities by QID, country QID -> ISO2,
+    and the English labels of the classes items are instances of."""
 
     statements: list[Statement]
     entities: dict[str, Entity]
     countries: dict[str, str]
+    class_labels: dict[str, str] = field(default_factory=dict)
 
 
 def read_bundle(content: bytes, file_name: str = BUNDLE_FILE) -> Fetched:
@@ -688,6 +723,7 @@ def read_bundle(content: bytes, file_name: str = BUNDLE_FILE) -> Fetched:
     statements: dict[str, Statement] = {}
     entities: dict[str, Entity] = {}
     countries: dict[str, str] = {}
+    class_labels: dict[str, str] = {}
     for entry in index:
         member = entry["member"]
         where = f"{file_name}:{member}"
@@ -705,6 +741,96 @@ def read_bundle(content: bytes, file_name: str = BUNDLE_FILE) -> Fetched:
                     countries[qid] = code
         elif entry["kind"] == "entities":
             entities.update((e.qid, e) for e in parse_entities(body, where))
+        elif entry["kind"] == "labels":
+            for entity in parse_entities(body, where):
+                if "en" in entity.labels:
+                    class_labels[entity.qid] = entity.labels["en"]
         else:
             raise ParseError(SOURCE.slug, file_name, member, f"unknown kind {entry['kind']!r}")
-    return Fetched(list(statements.values()), entities, countries)
+    classes = {c for entity in entities.values() for c in entity.instance_of}
+    for qid in classes - set(class_labels):  # a class that is also a linked item
+        if qid in entities and "en" in entities[qid].labels:
+            class_labels[qid] = entities[qid].labels["en"]
+    return Fetched(list(statements.values()), entities, countries, class_labels)
+
+
+# ---------------------------------------------------------------------------------------
+# As frames for the pipeline
+
+ITEM_URL = "https://www.wikidata.org/wiki/"
+STATEMENT_COLUMNS = [
+    "statement_id",
+    "subject_qid",
+    "object_qid",
+    "rank",
+    "start_year",
+    "start_date",
+    "end_year",
+    "reference_urls",
+    "source_row",
+]
+ITEM_COLUMNS = [
+    "qid",
+    "label",
+    "label_lang",
+    "country_code",
+    "latitude",
+    "longitude",
+    "geonames_id",
+    "population",
+    "kinds",
+]
+
+
+def statements_frame(fetched: Fetched) -> pd.DataFrame:
+    """One row per P190 statement, in statement-id order, with where it was read."""
+    rows = [
+        {
+            "statement_id": s.statement_id,
+            "subject_qid": s.subject,
+            "object_qid": s.object,
+            "rank": s.rank,
+            "start_year": s.start_year,
+            "start_date": s.start_date,
+            "end_year": s.end_year,
+            "reference_urls": " ".join(s.references) or None,
+            "source_row": f"statement {s.statement_id}",
+        }
+        for s in sorted(fetched.statements, key=lambda s: s.statement_id)
+    ]
+    frame = pd.DataFrame(rows, columns=STATEMENT_COLUMNS)
+    return frame.astype({"start_year": "Int64", "end_year": "Int64"})
+
+
+def best_label(labels: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """(label, language): English, else the multilingual label, else the first language
+    in code order, so the choice never depends on the order Wikidata sent them in."""
+    for lang in ("en", "mul", *sorted(labels)):
+        if lang in labels:
+            return labels[lang], lang
+    return None, None
+
+
+def items_frame(fetched: Fetched) -> pd.DataFrame:
+    """One row per item the statements link: its label, ISO country (from P17), point,
+    GeoNames id, population and kinds (the English labels of its P31 classes)."""
+    rows = []
+    for qid in _by_number(fetched.entities):
+        entity = fetched.entities[qid]
+        label, lang = best_label(entity.labels)
+        kinds = [fetched.class_labels.get(c, c) for c in entity.instance_of]
+        rows.append(
+            {
+                "qid": qid,
+                "label": label,
+                "label_lang": lang,
+                "country_code": fetched.countries.get(entity.country_qid or ""),
+                "latitude": entity.latitude,
+                "longitude": entity.longitude,
+                "geonames_id": entity.geonames_id,
+                "population": entity.population,
+                "kinds": "; ".join(kinds) or None,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=ITEM_COLUMNS)
+    return frame.astype({"geonames_id": "Int64", "population": "Int64"})

@@ -17,7 +17,7 @@ from pipeline.definitions import build_definitions
 from pipeline.publish import TABLES
 from pipeline.resources import HttpResource
 from pipeline.snapshots import SnapshotStore
-from tests.conftest import FIXTURES, serve_geonames_dump
+from tests.conftest import FIXTURES, serve_geonames_dump, serve_wikidata
 
 CORE_TABLES = ("cities", "networks", "memberships", "agreements", "commitments")
 
@@ -25,6 +25,11 @@ CORE_TABLES = ("cities", "networks", "memberships", "agreements", "commitments")
 def run(
     home: Path, job: str = "release", run_config: dict | None = None
 ) -> dg.ExecuteInProcessResult:
+    if run_config is not None:
+        # tests never reach the live services: a refresh that does not serve Wikidata on
+        # the fake server leaves it unfetched
+        ops = run_config.setdefault("ops", {})
+        ops.setdefault("raw_wikidata", {"config": {"fetch": False}})
     defs = build_definitions(str(home), http=HttpResource(retries=1, backoff_seconds=0))
     with dg.DagsterInstance.ephemeral() as instance:
         return defs.resolve_job_def(job).execute_in_process(
@@ -137,6 +142,120 @@ def test_refresh_fetches_geonames_then_releases(home: Path, httpserver: HTTPServ
     # fetching identical bytes again stores nothing new
     assert run(home, "refresh", config).success
     assert sorted(p.name for p in (home / "raw" / "geonames").iterdir()) == stored
+
+
+def test_refresh_brings_wikidata_twinnings_into_the_release(
+    home: Path, httpserver: HTTPServer
+) -> None:
+    config = {
+        "ops": {
+            "raw_geonames": {
+                "config": {"fetch": True, "base_url": serve_geonames_dump(httpserver)}
+            },
+            "raw_wikidata": {"config": serve_wikidata(httpserver)},
+        }
+    }
+    result = run(home, "refresh", config)
+    assert result.success
+    (stored,) = (home / "raw" / "wikidata").iterdir()
+    assert (stored / "wikidata-responses.zip").is_file()
+    latest = home / "warehouse" / "releases" / "latest"
+    with duckdb.connect(str(latest / "citydiplomacy.duckdb"), read_only=True) as con:
+        twinnings = con.execute(
+            """select ca.name, cb.name, a.is_reciprocal, a.start_year, a.start_date,
+                      a.end_year, a.status, a.citation
+               from agreements a join cities ca on ca.city_id = a.city_a_id
+               join cities cb on cb.city_id = a.city_b_id
+               where a.source = 'wikidata' order by 1"""
+        ).fetchall()
+        assert twinnings == [
+            (
+                "Rochdale",
+                "Bielefeld",
+                True,
+                1953,
+                None,
+                None,
+                None,
+                "Wikidata P190 statements Q2112$fa2b9dbe-44c4-e3aa-b1b7-6725768477cf; "
+                "Q474605$0a1b2c3d-0000-4000-8000-000000000001",
+            ),
+            (
+                "Weimar",
+                "Trier",
+                False,
+                1987,
+                "1987-05-24",
+                2020,
+                "ended",
+                "Wikidata P190 statements Q3955$668232c3-4384-7151-bf18-28cd6fc28749",
+            ),
+        ]
+        # the registry's agreements are still there
+        assert (
+            con.execute("select count(*) from agreements where source = 'registry'").fetchone()[0]
+            == 3
+        )
+        linked = con.execute(
+            """select city_id, wikidata_qid, kinds, source from cities
+               where wikidata_qid is not null order by wikidata_qid"""
+        ).fetchall()
+        # Zamość's statement is deprecated, but its item is in the crosswalk, so its city is
+        # published too (cities covers every city the crosswalk names)
+        assert linked == [
+            ("gn:753866", "Q145972", None, "geonames"),
+            ("gn:2949186", "Q2112", "big city", "geonames"),
+            ("gn:2821164", "Q3138", None, "geonames"),
+            ("gn:2812482", "Q3955", None, "geonames"),
+            ("gn:2639272", "Q474605", "big city", "geonames"),
+        ]
+        crosswalk = con.execute(
+            """select source_id, city_id, method from city_ids
+               where source = 'wikidata' order by source_id"""
+        ).fetchall()
+        assert ("Q2112", "gn:2949186", "id") in crosswalk
+        assert ("Q145972", "gn:753866", "exact") in crosswalk
+        deprecated = con.execute(
+            "select source_row from rejected_rows where rule = 'deprecated_statement'"
+        ).fetchall()
+        assert deprecated == [("statement Q3955$b5e22794-4cd3-f3ce-a44b-20473d5e3ebb",)]
+        wikidata = con.execute(
+            "select licence, file_name from sources where source = 'wikidata'"
+        ).fetchall()
+        assert wikidata == [("CC0 1.0", "wikidata-responses.zip")]
+        orphans = con.execute(
+            """select count(*) from agreements a left join sources s using (snapshot_id)
+               where s.snapshot_id is null"""
+        ).fetchone()
+        assert orphans == (0,)
+
+
+def test_a_failed_wikidata_refresh_keeps_the_last_fetch(home: Path, httpserver: HTTPServer) -> None:
+    geonames = {"fetch": True, "base_url": serve_geonames_dump(httpserver)}
+    good = {
+        "ops": {
+            "raw_geonames": {"config": geonames},
+            "raw_wikidata": {"config": serve_wikidata(httpserver)},
+        }
+    }
+    assert run(home, "refresh", good).success
+    httpserver.clear()
+    serve_geonames_dump(httpserver)
+    failing = {
+        "ops": {
+            "raw_geonames": {"config": geonames},
+            "raw_wikidata": {"config": serve_wikidata(httpserver, fail_entities=True)},
+        }
+    }
+    assert run(home, "refresh", failing).success
+    manifest = json.loads(
+        (home / "warehouse" / "releases" / "latest" / "manifest.json").read_text()
+    )
+    (wikidata,) = [s for s in manifest["sources"] if s["source"] == "wikidata"]
+    assert wikidata["note"].startswith("stale: refresh failed at ")
+    assert "HTTP 502" in wikidata["note"]
+    assert len(list((home / "raw" / "wikidata").iterdir())) == 1
+    assert manifest["tables"]["agreements"]["rows"] == 5
 
 
 def test_a_failed_refresh_keeps_the_last_snapshot_and_reports_it_stale(

@@ -31,6 +31,7 @@ from assets.build import (
     stable_id,
     without_unique,
 )
+from assets.build_wikidata import no_places
 from assets.resolve import Resolver
 from assets.sources import SourceFile, SourceInfo
 from assets.sources.registry import COLUMNS
@@ -685,6 +686,7 @@ def test_build_cities(gazetteer: pd.DataFrame) -> None:
     cities = build_cities(
         gazetteer,
         ADMIN1,
+        no_places(),
         pd.Series([PORTLAND_OR, None, PRAGUE]),
         pd.Series([PRAGUE], dtype=object),
         pd.Series([TAIPEI]),
@@ -697,13 +699,13 @@ def test_build_cities(gazetteer: pd.DataFrame) -> None:
     assert cities["name"].tolist() == ["Taipei", "Prague", "Portland"]
     assert set(cities["source"]) == {"geonames"}
     assert set(cities["snapshot_id"]) == {"geonames-cities15000-abc"}
-    assert cities["wikidata_qid"].isna().all()
+    assert cities["wikidata_qid"].isna().all() and cities["kinds"].isna().all()
     assert list(cities.index) == [0, 1, 2]
 
 
 def test_build_cities_without_admin1_names(gazetteer: pd.DataFrame) -> None:
     empty = pd.DataFrame({c: pd.Series(dtype="str") for c in ADMIN1.columns})
-    cities = build_cities(gazetteer, empty, pd.Series(["gn:3448439"]))
+    cities = build_cities(gazetteer, empty, no_places(), pd.Series(["gn:3448439"]))
     assert cities["city_id"].tolist() == ["gn:3448439"]
     assert cities["name"].tolist() == ["São Paulo"]
     assert cities["admin1_name"].isna().all()

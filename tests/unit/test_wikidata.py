@@ -16,7 +16,7 @@ from assets.sources import ParseError
 from assets.sources import wikidata as wd
 from pipeline.http import FetchError, build_session
 from pipeline.snapshots import SnapshotStore
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, serve_wikidata
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "wikidata"
 SPARQL_JSON = "application/sparql-results+json"
@@ -351,31 +351,6 @@ def test_requests_carry_the_user_agent_and_are_never_concurrent(httpserver: HTTP
 # --- a whole fetch through the fake HTTP layer --------------------------------------------
 
 
-def serve_wikidata(httpserver: HTTPServer, fail_entities: bool = False) -> None:
-    """Recorded-format responses: three twinning pages (of 2 statements each at most),
-    the country codes and entity batches cut to the ids asked for."""
-    entities = json.loads(fixture("wbgetentities.json"))["entities"]
-
-    def sparql(request: Request) -> Response:
-        query = request.args["query"]
-        if "wdt:P297" in query:
-            name = "countries.json"
-        else:
-            offset = int(query.rsplit("OFFSET", 1)[1].split()[0])
-            name = f"twinning-page-{offset // 2 + 1}.json"
-        return Response(fixture(name), content_type=SPARQL_JSON)
-
-    def api(request: Request) -> Response:
-        if fail_entities:
-            return Response("upstream broke", status=502)
-        ids = request.args["ids"].split("|")
-        batch = {"entities": {q: entities[q] for q in ids}, "success": 1}
-        return Response(json.dumps(batch), content_type="application/json")
-
-    httpserver.expect_request("/sparql").respond_with_handler(sparql)
-    httpserver.expect_request("/w/api.php").respond_with_handler(api)
-
-
 def test_a_fetch_is_stored_whole_and_reads_back(tmp_path: Path, httpserver: HTTPServer) -> None:
     serve_wikidata(httpserver)
     store = SnapshotStore(tmp_path / "raw")
@@ -385,11 +360,12 @@ def test_a_fetch_is_stored_whole_and_reads_back(tmp_path: Path, httpserver: HTTP
         "wikidata", wd.BUNDLE_FILE, bundle.chunks(), "test", wd.SOURCE.licence
     )
     assert created
-    # 3 twinning pages, the countries, 5 entities in batches of 2
-    assert client.requests == 3 + 1 + 3
+    # 3 twinning pages, the countries, 5 entities in batches of 2, 1 class's labels
+    assert client.requests == 3 + 1 + 3 + 1
     fetched = wd.read_bundle(store.read(snapshot))
     assert len(fetched.statements) == 4
     assert set(fetched.entities) == {"Q2112", "Q474605", "Q3955", "Q3138", "Q145972"}
+    assert fetched.class_labels == {"Q1549591": "big city"}
     assert fetched.entities["Q2112"].geonames_id == 2949186
     assert fetched.countries == {"Q183": "DE", "Q145": "GB", "Q36": "PL"}
     # the same responses again make the same bytes: no second snapshot

@@ -1,0 +1,213 @@
+"""Pure functions that turn Wikidata's items and twinning statements into rows of the core
+tables: the city each item is (a GeoNames place, or the item itself) and one agreement per
+pair of cities, with every supporting statement cited.
+
+Kept apart from assets/build.py because Wikidata states agreements as many directed
+statements about items, where the other sources state one row per agreement.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from assets.build import (
+    MATCH_COLUMNS,
+    Built,
+    Matches,
+    Rejects,
+    accept,
+    empty_matches,
+    stable_id,
+)
+from assets.resolve import Resolver
+from assets.sources.wikidata import ITEM_COLUMNS, ITEM_URL, SOURCE
+from schemas.agreements import Agreements
+from schemas.codes import WIKIDATA_ITEM
+
+PLACE_COLUMNS = [*ITEM_COLUMNS, "city_id", "method", "confidence", "reason", "snapshot_id"]
+TWINNING = "twinning"
+
+
+def no_places() -> pd.DataFrame:
+    """identify_items' places for a build without Wikidata."""
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in PLACE_COLUMNS})
+
+
+def identify_items(
+    items: pd.DataFrame, resolver: Resolver, countries: set[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The city each item (a row of wikidata.items_frame plus its snapshot_id) is, as
+    (places, matches).
+
+    In order: the GeoNames place its P1566 names, when the gazetteer has it; else the
+    place the resolver finds from its label, country, point and population; else, when
+    the item has a country GeoNames knows, the item itself ('wd:Q...', method
+    wikidata_item), with the resolver's reason kept. An item without such a country is
+    no city: its statements are rejected with the reason.
+    """
+    records, found = [], []
+    for item in items.itertuples(index=False):
+        given = None if pd.isna(item.country_code) else str(item.country_code)
+        country = given if given in countries else None
+        resolution = resolver.resolve(
+            item.label,
+            country,
+            None,
+            _number(item.latitude),
+            _number(item.longitude),
+            None if pd.isna(item.geonames_id) else int(item.geonames_id),
+            None if pd.isna(item.population) else int(item.population),
+        )
+        record = {
+            "city_id": resolution.city_id,
+            "method": resolution.method,
+            "confidence": resolution.confidence if resolution.city_id else None,
+            "reason": resolution.reason,
+        }
+        if resolution.city_id is None and country is not None:
+            record.update(city_id=f"wd:{item.qid}", method=WIKIDATA_ITEM, confidence=1.0)
+        elif country is None and resolution.city_id is None:
+            stated = f" ({given!r} is no GeoNames country)" if given else ""
+            record["reason"] = f"Wikidata item {item.qid} has no country (P17){stated}"
+        records.append({**item._asdict(), **record})
+        found.append(
+            {
+                "source": SOURCE.slug,
+                "snapshot_id": item.snapshot_id,
+                "source_table": "wikidata_items",
+                "source_id": item.qid,
+                "wikidata_qid": item.qid,
+                "source_name": item.label,
+                "source_country": given,
+                "source_admin1": None,
+                **record,
+                "runner_up_id": f"gn:{resolution.runner_up}" if resolution.runner_up else None,
+                "candidate_ids": ", ".join(f"gn:{i}" for i in resolution.candidates[:10]) or None,
+            }
+        )
+    places = pd.DataFrame(records, columns=PLACE_COLUMNS)
+    matches = pd.DataFrame(found, columns=MATCH_COLUMNS) if found else empty_matches()
+    return places, matches
+
+
+def _number(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+
+
+def build_agreements(
+    statements: pd.DataFrame,
+    places: pd.DataFrame,
+    this_year: int,
+    existing: set[str] | None = None,
+) -> Built:
+    """One 'twinning' agreement per pair of cities that P190 statements (rows of
+    wikidata.statements_frame plus their snapshot_id) link, citing every
+    statement. Deprecated statements, statements whose item is no city, self-pairs and
+    pairs another source already states with the same kind are rejected with the reason.
+
+    is_reciprocal: both cities' items state the link. start_year: the earliest stated
+    (start_date only when that statement gives the day). end_year: the latest stated end;
+    status 'ended' once that year has come, else null (Wikidata does not say an agreement
+    is active)."""
+    rows = statements.assign(source=SOURCE.slug)
+    rejects, matches = Rejects(rows, "agreements"), Matches(rows, "agreements")
+    deprecated = rows.index[rows["rank"] == "deprecated"]
+    rejects.add(
+        deprecated,
+        "deprecated_statement",
+        "Wikidata marks the statement deprecated",
+        "rank",
+        "deprecated",
+    )
+    frame = rows.drop(index=deprecated)
+    by_qid = places.set_index("qid")
+    for side, column in (("a", "subject_qid"), ("b", "object_qid")):
+        city = frame[column].map(by_qid["city_id"])
+        missing = frame.index[city.isna()]
+        reasons = frame.loc[missing, column].map(
+            lambda q: by_qid["reason"].get(q) or f"Wikidata item {q} was not fetched"
+        )
+        rejects.add(missing, "city_unresolved", reasons, column, frame.loc[missing, column])
+        frame = frame.drop(index=missing).assign(**{f"city_{side}_id": city.drop(index=missing)})
+    same = frame.index[frame["city_a_id"] == frame["city_b_id"]]
+    rejects.add(
+        same, "self_pair", "both items are the same city", "city_a_id", frame.loc[same, "city_a_id"]
+    )
+    frame = frame.drop(index=same)
+    table = _pairs(frame, by_qid["label"], this_year)
+    table["agreement_id"] = [
+        stable_id("agr", a, b, TWINNING)
+        for a, b in zip(table["city_a_id"], table["city_b_id"], strict=True)
+    ]
+    known = table.index[table["agreement_id"].isin(existing or set())]
+    rejects.add(
+        known,
+        "duplicate",
+        "another source states this pair and kind already",
+        "agreement_id",
+        table.loc[known, "agreement_id"],
+    )
+    return accept(table.drop(index=known), Agreements, "agreement_id", rejects, matches)
+
+
+def _pairs(frame: pd.DataFrame, labels: pd.Series, this_year: int) -> pd.DataFrame:
+    """One row per unordered city pair, indexed by its first statement's row."""
+    low = frame[["city_a_id", "city_b_id"]].min(axis=1)
+    high = frame[["city_a_id", "city_b_id"]].max(axis=1)
+    frame = frame.assign(pair_a=low, pair_b=high)
+    rows = []
+    for (a, b), group in frame.groupby(["pair_a", "pair_b"], sort=True):
+        group = group.sort_values("statement_id")
+        first = group.iloc[0]
+        directions = set(zip(group["city_a_id"], group["city_b_id"], strict=True))
+        starts = group.dropna(subset=["start_year"]).sort_values(["start_year", "statement_id"])
+        start = starts.iloc[0] if len(starts) else None
+        end_year = group["end_year"].max()
+        end_year = None if pd.isna(end_year) else int(end_year)
+        a_side = first["subject_qid"] if first["city_a_id"] == a else first["object_qid"]
+        b_side = first["object_qid"] if first["city_a_id"] == a else first["subject_qid"]
+        rows.append(
+            {
+                "index": group.index[0],
+                "city_a_id": a,
+                "city_b_id": b,
+                "kind": TWINNING,
+                "start_year": None if start is None else int(start["start_year"]),
+                "start_date": None
+                if start is None or pd.isna(start["start_date"])
+                else start["start_date"],
+                "end_year": end_year,
+                "is_reciprocal": len(directions) == 2,
+                "status": "ended" if end_year is not None and end_year <= this_year else None,
+                "stated_text": _stated(group, labels),
+                "city_a_source_name": labels.get(a_side) or a_side,
+                "city_b_source_name": labels.get(b_side) or b_side,
+                "source": SOURCE.slug,
+                "source_url": ITEM_URL + str(first["subject_qid"]),
+                "citation": "Wikidata P190 statements " + "; ".join(group["statement_id"].tolist()),
+                "snapshot_id": first["snapshot_id"],
+            }
+        )
+    if not rows:
+        columns = [c for c in Agreements.to_schema().columns if c != "agreement_id"]
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pd.DataFrame(rows).set_index("index").rename_axis(None)
+
+
+def _stated(group: pd.DataFrame, labels: pd.Series) -> str:
+    """'Bielefeld (Q2112) twinned with Rochdale (Q474605) from 1953; ...', per statement."""
+
+    def named(qid: str) -> str:
+        label = labels.get(qid)
+        return f"{label} ({qid})" if isinstance(label, str) else qid
+
+    parts = []
+    for statement in group.itertuples(index=False):
+        text = f"{named(statement.subject_qid)} twinned with {named(statement.object_qid)}"
+        if not pd.isna(statement.start_year):
+            day = statement.start_date if isinstance(statement.start_date, str) else None
+            text += f" from {day or int(statement.start_year)}"
+        if not pd.isna(statement.end_year):
+            text += f" until {int(statement.end_year)}"
+        parts.append(text)
+    return "Wikidata: " + "; ".join(parts)

@@ -1,0 +1,206 @@
+"""Wikidata into the tables: which city each item is, and one agreement per city pair."""
+
+import pandas as pd
+import pytest
+
+from assets import build_wikidata
+from assets.build import build_cities, build_city_ids
+from assets.resolve import Resolver
+from assets.sources import wikidata as wd
+from tests.conftest import FIXTURES, small_gazetteer
+
+SNAPSHOT = "20261122T000000000000Z-wikidata0001"
+BIELEFELD, ROCHDALE, WEIMAR, TRIER = 2949186, 2639272, 2812482, 2821164
+# the four cities' rows in GeoNames (bundled cities500)
+EXTRA = [
+    (WEIMAR, "Weimar", "Weimar", None, 50.9803, 11.32903, None, "DE", "15", 64727),
+    (TRIER, "Trier", "Trier", None, 49.75565, 6.63935, None, "DE", "08", 100129),
+    (BIELEFELD, "Bielefeld", "Bielefeld", None, 52.03333, 8.53333, None, "DE", "07", 331906),
+    (ROCHDALE, "Rochdale", "Rochdale", None, 53.61766, -2.1552, None, "GB", "ENG", 97550),
+]
+COUNTRIES = {"DE", "GB", "PL", "CZ", "US"}
+
+
+def gazetteer() -> pd.DataFrame:
+    base = small_gazetteer()
+    extra = pd.DataFrame(EXTRA, columns=[c for c in base.columns if c != "snapshot_id"])
+    extra["snapshot_id"] = base["snapshot_id"].iloc[0]
+    return pd.concat([base, extra.astype(base.dtypes.to_dict())], ignore_index=True)
+
+
+def fetched() -> wd.Fetched:
+    """The live-format fixtures, parsed as a stored fetch would be."""
+    folder = FIXTURES / "wikidata"
+    statements = [
+        s
+        for page in ("twinning-page-1.json", "twinning-page-2.json")
+        for s in wd.twinning_statements(
+            wd.parse_sparql_json((folder / page).read_bytes(), page), page
+        )
+    ]
+    entities = wd.parse_entities((folder / "wbgetentities.json").read_bytes(), "entities")
+    countries = {"Q183": "DE", "Q145": "GB", "Q36": "PL"}
+    return wd.Fetched(statements, {e.qid: e for e in entities}, countries, {"Q1549591": "big city"})
+
+
+@pytest.fixture(scope="module")
+def resolver() -> Resolver:
+    return Resolver.from_frames(gazetteer())
+
+
+def places_of(data: wd.Fetched, resolver: Resolver) -> tuple[pd.DataFrame, pd.DataFrame]:
+    items = wd.items_frame(data)
+    items = items[items["qid"] != "Q1549591"].assign(snapshot_id=SNAPSHOT)  # a class: not linked
+    return build_wikidata.identify_items(items, resolver, COUNTRIES)
+
+
+def test_each_item_becomes_a_geonames_place_or_stays_itself(resolver: Resolver) -> None:
+    places, matches = places_of(fetched(), resolver)
+    by_qid = places.set_index("qid")
+    # P1566 names the GeoNames place
+    assert by_qid.loc["Q2112", ["city_id", "method"]].tolist() == [f"gn:{BIELEFELD}", "id"]
+    # no P1566: the resolver finds it by label, country and point
+    assert by_qid.loc["Q474605", ["city_id", "method"]].tolist() == [f"gn:{ROCHDALE}", "exact"]
+    assert by_qid.loc["Q3138", ["city_id", "method"]].tolist() == [f"gn:{TRIER}", "exact"]
+    # no GeoNames place of that name: the item is its own city, the reason kept
+    zamosc = by_qid.loc["Q145972"]
+    assert (zamosc["city_id"], zamosc["method"]) == ("wd:Q145972", "wikidata_item")
+    assert "no GeoNames place named 'Zamość' in PL" in zamosc["reason"]
+    assert set(matches["source_id"]) == set(places["qid"])
+    assert (matches["source_table"] == "wikidata_items").all()
+
+
+def test_a_p1566_outside_the_gazetteer_falls_back_to_the_resolver(resolver: Resolver) -> None:
+    # Wikidata's own P1566 for Bielefeld (3221125) is not a populated place in GeoNames
+    data = fetched()
+    entity = data.entities["Q2112"]
+    data.entities["Q2112"] = wd.Entity(**{**entity.__dict__, "geonames_id": 3221125})
+    places, _ = places_of(data, resolver)
+    bielefeld = places.set_index("qid").loc["Q2112"]
+    assert (bielefeld["city_id"], bielefeld["method"]) == (f"gn:{BIELEFELD}", "exact")
+
+
+def test_an_item_without_a_known_country_is_no_city(resolver: Resolver) -> None:
+    data = fetched()
+    data.countries.pop("Q36")  # Zamość's country unknown
+    places, _ = places_of(data, resolver)
+    zamosc = places.set_index("qid").loc["Q145972"]
+    assert zamosc["city_id"] is None or pd.isna(zamosc["city_id"])
+    assert zamosc["reason"] == "Wikidata item Q145972 has no country (P17)"
+
+
+def statements_of(data: wd.Fetched) -> pd.DataFrame:
+    return wd.statements_frame(data).assign(snapshot_id=SNAPSHOT)
+
+
+def agreements_of(
+    data: wd.Fetched, resolver: Resolver, existing: set[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    places, _ = places_of(data, resolver)
+    built = build_wikidata.build_agreements(statements_of(data), places, 2026, existing)
+    return built.table.set_index(["city_a_id", "city_b_id"]), built.rejected
+
+
+def test_one_agreement_per_pair_with_every_statement_cited(resolver: Resolver) -> None:
+    table, _ = agreements_of(fetched(), resolver)
+    assert len(table) == 2
+    # stored in id order: 'gn:2639272' (Rochdale) before 'gn:2949186' (Bielefeld)
+    pair = table.loc[(f"gn:{ROCHDALE}", f"gn:{BIELEFELD}")]
+    assert pair["kind"] == "twinning"
+    assert bool(pair["is_reciprocal"]) is True
+    assert pair["start_year"] == 1953 and pd.isna(pair["start_date"])  # year precision
+    assert pd.isna(pair["end_year"]) and pd.isna(pair["status"])
+    assert pair["citation"] == (
+        "Wikidata P190 statements Q2112$fa2b9dbe-44c4-e3aa-b1b7-6725768477cf; "
+        "Q474605$0a1b2c3d-0000-4000-8000-000000000001"
+    )
+    assert pair["source_url"] == "https://www.wikidata.org/wiki/Q2112"
+    assert pair["stated_text"].startswith(
+        "Wikidata: Bielefeld (Q2112) twinned with Rochdale (Q474605) from 1953; "
+    )
+    assert (pair["city_a_source_name"], pair["city_b_source_name"]) == ("Rochdale", "Bielefeld")
+    assert (pair["source"], pair["snapshot_id"]) == ("wikidata", SNAPSHOT)
+
+
+def test_an_ended_agreement_and_a_one_sided_one(resolver: Resolver) -> None:
+    table, _ = agreements_of(fetched(), resolver)
+    pair = table.loc[(f"gn:{WEIMAR}", f"gn:{TRIER}")]  # stored as the smaller id first
+    assert bool(pair["is_reciprocal"]) is False
+    assert (pair["start_year"], pair["start_date"]) == (1987, "1987-05-24")
+    assert (pair["end_year"], pair["status"]) == (2020, "ended")
+    assert (pair["city_a_source_name"], pair["city_b_source_name"]) == ("Weimar", "Trier")
+
+
+def test_an_end_still_to_come_is_not_ended(resolver: Resolver) -> None:
+    data = fetched()
+    places, _ = places_of(data, resolver)
+    built = build_wikidata.build_agreements(statements_of(data), places, 2019)
+    pair = built.table.set_index(["city_a_id", "city_b_id"]).loc[(f"gn:{WEIMAR}", f"gn:{TRIER}")]
+    assert pair["end_year"] == 2020 and pd.isna(pair["status"])
+
+
+def test_deprecated_statements_are_rejected_with_the_reason(resolver: Resolver) -> None:
+    _, rejected = agreements_of(fetched(), resolver)
+    (row,) = rejected.itertuples(index=False)
+    assert (row.rule, row.source, row.table_name) == (
+        "deprecated_statement",
+        "wikidata",
+        "agreements",
+    )
+    assert row.source_row == "statement Q3955$b5e22794-4cd3-f3ce-a44b-20473d5e3ebb"
+    assert '"object_qid": "Q145972"' in row.record
+
+
+def test_statements_on_items_that_are_no_city_or_the_same_city(resolver: Resolver) -> None:
+    data = fetched()
+    data.countries.pop("Q145")  # Rochdale's country unknown: both its statements go
+    table, rejected = agreements_of(data, resolver)
+    lost = rejected[rejected["rule"] == "city_unresolved"]
+    assert len(lost) == 2
+    assert set(lost["reason"]) == {"Wikidata item Q474605 has no country (P17)"}
+    assert list(table.index) == [(f"gn:{WEIMAR}", f"gn:{TRIER}")]
+    # Trier's item matched to Weimar's place: a self-pair
+    places, _ = places_of(fetched(), resolver)
+    places.loc[places["qid"] == "Q3138", "city_id"] = f"gn:{WEIMAR}"
+    built = build_wikidata.build_agreements(statements_of(fetched()), places, 2026)
+    assert "self_pair" in set(built.rejected["rule"])
+
+
+def test_a_pair_another_source_states_is_not_published_twice(resolver: Resolver) -> None:
+    table, _ = agreements_of(fetched(), resolver)
+    known = {table.loc[(f"gn:{WEIMAR}", f"gn:{TRIER}"), "agreement_id"]}
+    again, rejected = agreements_of(fetched(), resolver, existing=known)
+    assert len(again) == 1
+    duplicate = rejected[rejected["rule"] == "duplicate"]
+    assert duplicate["reason"].tolist() == ["another source states this pair and kind already"]
+
+
+def test_cities_take_their_items_and_wikidata_only_cities_their_own_row(
+    resolver: Resolver,
+) -> None:
+    places, matches = places_of(fetched(), resolver)
+    cities = build_cities(
+        gazetteer(),
+        pd.DataFrame(columns=["country_code", "admin1_code", "admin1_name"]),
+        places,
+        pd.Series([f"gn:{BIELEFELD}", f"gn:{ROCHDALE}", "wd:Q145972"]),
+    ).set_index("city_id")
+    assert cities.loc[f"gn:{BIELEFELD}", "wikidata_qid"] == "Q2112"
+    assert cities.loc[f"gn:{BIELEFELD}", "kinds"] == "big city"
+    assert cities.loc[f"gn:{BIELEFELD}", "source"] == "geonames"
+    zamosc = cities.loc["wd:Q145972"]
+    assert (zamosc["name"], zamosc["country_code"], zamosc["source"]) == (
+        "Zamość",
+        "PL",
+        "wikidata",
+    )
+    assert pd.isna(zamosc["geonames_id"]) and pd.isna(zamosc["latitude"])
+    assert zamosc["wikidata_qid"] == "Q145972" and zamosc["snapshot_id"] == SNAPSHOT
+    crosswalk = build_city_ids([matches]).set_index("source_id")
+    assert crosswalk.loc["Q2112", ["city_id", "method", "wikidata_qid"]].tolist() == [
+        f"gn:{BIELEFELD}",
+        "id",
+        "Q2112",
+    ]
+    assert crosswalk.loc["Q145972", "method"] == "wikidata_item"
+    assert pd.isna(crosswalk.loc["Q145972", "geonames_id"])
