@@ -64,17 +64,18 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     """Each source's newest snapshot per file, its age and its licence."""
-    from assets.sources import ParseError, geonames, registry
+    from assets.sources import ParseError, geonames, registry, wikidata
 
     store = SnapshotStore(paths.raw_dir())
     now = datetime.now(UTC)
     print(f"{'source':<10} {'file':<24} {'snapshot':<40} {'age':>8}  licence")
-    for module in (geonames,):
+    without = {geonames: "bundled copy used", wikidata: "no Wikidata rows"}
+    for module, meaning in without.items():
         snapshots = store.snapshots(module.SOURCE.slug)
         names = sorted({s.file_name for s in snapshots})
         if not names:
             print(
-                f"{module.SOURCE.slug:<10} {'-':<24} {'none stored (bundled copy used)':<40} "
+                f"{module.SOURCE.slug:<10} {'-':<24} {f'none stored ({meaning})':<40} "
                 f"{'-':>8}  {module.SOURCE.licence}"
             )
         for name in names:

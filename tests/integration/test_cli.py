@@ -48,6 +48,7 @@ def test_sources_lists_snapshots_and_the_registry(
     assert cli.main(["sources"]) == 0
     out = capsys.readouterr().out
     assert "none stored (bundled copy used)" in out
+    assert "wikidata   -                        none stored (no Wikidata rows)" in out
     assert "registry   networks.csv             registry-networks-" in out
     cli.main(["import", "geonames", str(FIXTURES / "geonames" / "countryInfo.txt")])
     cli.main(["sources"])
