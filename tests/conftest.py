@@ -171,3 +171,27 @@ def serve_wikidata(httpserver, fail_entities: bool = False) -> dict[str, str]:  
         "sparql_url": httpserver.url_for("/sparql"),
         "api_url": httpserver.url_for("/w/api.php"),
     }
+
+
+def store_wikidata_fetch(raw: Path) -> None:
+    """Store the live-format fixtures as a Wikidata fetch in the snapshot store under `raw`,
+    as a refresh would have: the twinning pages, the countries, the items and the class
+    labels, each member as the fake server answers it."""
+    from assets.sources import wikidata
+    from pipeline.snapshots import SnapshotStore
+
+    folder = FIXTURES / "wikidata"
+    bundle = wikidata.ResponseBundle()
+    for page in sorted(folder.glob("twinning-page-*.json")):
+        bundle.add("twinning", page.name, page.read_bytes())
+    bundle.add("countries", "countries.json", (folder / "countries.json").read_bytes())
+    entities = json.loads((folder / "wbgetentities.json").read_bytes())["entities"]
+    classes = {"Q1549591"}
+    items = {q: e for q, e in entities.items() if q not in classes}
+    labels = {q: e for q, e in entities.items() if q in classes}
+    for kind, chosen in (("entities", items), ("labels", labels)):
+        body = json.dumps({"entities": chosen, "success": 1}).encode()
+        bundle.add(kind, "|".join(chosen), body)
+    SnapshotStore(raw).store(
+        "wikidata", wikidata.BUNDLE_FILE, bundle.chunks(), "test fixtures", "CC0 1.0"
+    )

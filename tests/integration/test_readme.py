@@ -10,7 +10,7 @@ import pytest
 
 from pipeline.definitions import build_definitions
 from pipeline.paths import PROJECT_ROOT
-from tests.conftest import make_home
+from tests.conftest import make_home, store_wikidata_fetch
 
 README = (PROJECT_ROOT / "README.md").read_text()
 SQL = re.findall(r"```sql\n(.*?)```", README, re.S)
@@ -20,6 +20,7 @@ PYTHON = re.findall(r"```python\n(.*?)```", README, re.S)
 @pytest.fixture(scope="module")
 def release_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = make_home(tmp_path_factory.mktemp("readme") / "home")
+    store_wikidata_fetch(home / "raw")  # as a refresh would have, so Wikidata rows exist
     with dg.DagsterInstance.ephemeral() as instance:
         result = (
             build_definitions(str(home))
