@@ -23,6 +23,8 @@ from assets.resolve import Resolver
 from assets.sources.wikidata import ITEM_COLUMNS, ITEM_URL, SOURCE
 from schemas.agreements import Agreements
 from schemas.codes import WIKIDATA_ITEM
+from schemas.memberships import Memberships
+from schemas.network_qid_review import NetworkQidReview
 
 PLACE_COLUMNS = [*ITEM_COLUMNS, "city_id", "method", "confidence", "reason", "snapshot_id"]
 TWINNING = "twinning"
@@ -111,24 +113,10 @@ def build_agreements(
     is active)."""
     rows = statements.assign(source=SOURCE.slug)
     rejects, matches = Rejects(rows, "agreements"), Matches(rows, "agreements")
-    deprecated = rows.index[rows["rank"] == "deprecated"]
-    rejects.add(
-        deprecated,
-        "deprecated_statement",
-        "Wikidata marks the statement deprecated",
-        "rank",
-        "deprecated",
-    )
-    frame = rows.drop(index=deprecated)
+    frame = _current(rows, rejects)
     by_qid = places.set_index("qid")
-    for side, column in (("a", "subject_qid"), ("b", "object_qid")):
-        city = frame[column].map(by_qid["city_id"])
-        missing = frame.index[city.isna()]
-        reasons = frame.loc[missing, column].map(
-            lambda q: by_qid["reason"].get(q) or f"Wikidata item {q} was not fetched"
-        )
-        rejects.add(missing, "city_unresolved", reasons, column, frame.loc[missing, column])
-        frame = frame.drop(index=missing).assign(**{f"city_{side}_id": city.drop(index=missing)})
+    frame = _as_cities(frame, by_qid, rejects, "subject_qid", "city_a_id")
+    frame = _as_cities(frame, by_qid, rejects, "object_qid", "city_b_id")
     same = frame.index[frame["city_a_id"] == frame["city_b_id"]]
     rejects.add(
         same, "self_pair", "both items are the same city", "city_a_id", frame.loc[same, "city_a_id"]
@@ -148,6 +136,153 @@ def build_agreements(
         table.loc[known, "agreement_id"],
     )
     return accept(table.drop(index=known), Agreements, "agreement_id", rejects, matches)
+
+
+def _current(rows: pd.DataFrame, rejects: Rejects) -> pd.DataFrame:
+    """The statements Wikidata does not mark deprecated; the others are rejected."""
+    deprecated = rows.index[rows["rank"] == "deprecated"]
+    reason = "Wikidata marks the statement deprecated"
+    rejects.add(deprecated, "deprecated_statement", reason, "rank", "deprecated")
+    return rows.drop(index=deprecated)
+
+
+def _as_cities(
+    frame: pd.DataFrame, by_qid: pd.DataFrame, rejects: Rejects, column: str, city_column: str
+) -> pd.DataFrame:
+    """`city_column` set to the city of the item in `column`; rows whose item is no city
+    are rejected with the item's reason."""
+    city = frame[column].map(by_qid["city_id"])
+    missing = frame.index[city.isna()]
+    reasons = frame.loc[missing, column].map(
+        lambda q: by_qid["reason"].get(q) or f"Wikidata item {q} was not fetched"
+    )
+    rejects.add(missing, "city_unresolved", reasons, column, frame.loc[missing, column])
+    return frame.drop(index=missing).assign(**{city_column: city.drop(index=missing)})
+
+
+def build_memberships(
+    statements: pd.DataFrame,
+    places: pd.DataFrame,
+    networks: pd.DataFrame,
+    existing: set[str] | None = None,
+) -> Built:
+    """One membership per network and city that P463 statements (rows of
+    wikidata.memberships_frame plus snapshot_id) state, citing every statement: joined_year
+    the earliest start, left_year the latest end. The network is the one whose confirmed
+    wikidata_qid the statement names. Deprecated statements, members that are no city and
+    memberships another source already states are rejected with the reason."""
+    rows = statements.assign(source=SOURCE.slug)
+    rejects, matches = Rejects(rows, "memberships"), Matches(rows, "memberships")
+    frame = _current(rows, rejects)
+    by_qid = places.set_index("qid")
+    frame = _as_cities(frame, by_qid, rejects, "subject_qid", "city_id")
+    confirmed = networks.dropna(subset=["wikidata_qid"]).set_index("wikidata_qid")["network_id"]
+    frame = frame.assign(network_id=frame["object_qid"].map(confirmed))
+    unknown = frame.index[frame["network_id"].isna()]
+    reason = "the network's QID is no registry network's confirmed wikidata_qid"
+    rejects.add(unknown, "foreign_key", reason, "object_qid", frame.loc[unknown, "object_qid"])
+    frame = frame.drop(index=unknown)
+    records = []
+    for (network, city), group in frame.groupby(["network_id", "city_id"], sort=True):
+        group = group.sort_values("statement_id")
+        first = group.iloc[0]
+        joined, left = group["start_year"].min(), group["end_year"].max()
+        records.append(
+            {
+                "index": group.index[0],
+                "membership_id": stable_id("mem", network, city),
+                "network_id": network,
+                "city_id": city,
+                "role": "member",
+                "joined_year": None if pd.isna(joined) else int(joined),
+                "left_year": None if pd.isna(left) else int(left),
+                "as_of_year": None,
+                "source_city_name": by_qid["label"].get(first["subject_qid"])
+                or first["subject_qid"],
+                "source": SOURCE.slug,
+                "source_url": ITEM_URL + str(first["subject_qid"]),
+                "citation": "Wikidata P463 statements " + "; ".join(group["statement_id"]),
+                "snapshot_id": first["snapshot_id"],
+            }
+        )
+    table = (
+        pd.DataFrame(records).set_index("index").rename_axis(None)
+        if records
+        else pd.DataFrame({c: pd.Series(dtype=object) for c in Memberships.to_schema().columns})
+    )
+    known = table.index[table["membership_id"].isin(existing or set())]
+    rejects.add(
+        known,
+        "duplicate",
+        "another source states this membership already",
+        "membership_id",
+        table.loc[known, "membership_id"],
+    )
+    return accept(table.drop(index=known), Memberships, "membership_id", rejects, matches)
+
+
+REVIEW_COLUMNS = [
+    "network_id",
+    "network_name",
+    "registry_qid",
+    "finding",
+    "qid",
+    "label",
+    "description",
+    "matched_name",
+    "snapshot_id",
+]
+
+
+def review_network_qids(
+    registry: pd.DataFrame,
+    network_items: pd.DataFrame,
+    candidates: pd.DataFrame,
+    snapshot_id: str | None,
+) -> pd.DataFrame:
+    """For a curator, one or more rows per registry network: its QID 'confirmed' (the
+    fetch found that item) or 'not_found'; for a network without a confirmed QID, each
+    item named like it ('candidate'), or 'no_candidate'. Without a stored fetch nothing
+    can be confirmed: every network is 'not_checked'."""
+    labels = network_items.set_index("qid")["label"] if len(network_items) else pd.Series()
+    rows = []
+    for network in registry.itertuples(index=False):
+        given = network.wikidata_qid if isinstance(network.wikidata_qid, str) else None
+        base = {
+            "network_id": network.network_id,
+            "network_name": network.name,
+            "registry_qid": given,
+            "snapshot_id": snapshot_id,
+        }
+        if snapshot_id is None:
+            rows.append({**base, "finding": "not_checked"})
+            continue
+        if given is not None and given in labels.index:
+            rows.append({**base, "finding": "confirmed", "qid": given, "label": labels[given]})
+            continue
+        if given is not None:
+            rows.append({**base, "finding": "not_found", "qid": given})
+        found = candidates[candidates["network_id"] == network.network_id]
+        for candidate in found.itertuples(index=False):
+            rows.append(
+                {
+                    **base,
+                    "finding": "candidate",
+                    "qid": candidate.qid,
+                    "label": candidate.label,
+                    "description": candidate.description,
+                    "matched_name": candidate.matched_name,
+                }
+            )
+        if found.empty:
+            rows.append({**base, "finding": "no_candidate"})
+    return NetworkQidReview.validate(pd.DataFrame(rows, columns=REVIEW_COLUMNS))
+
+
+def confirmed_qids(review: pd.DataFrame) -> dict[str, str]:
+    """network_id -> the registry QID the fetch confirmed."""
+    confirmed = review[review["finding"] == "confirmed"]
+    return dict(zip(confirmed["network_id"], confirmed["qid"], strict=True))
 
 
 def _pairs(frame: pd.DataFrame, labels: pd.Series, this_year: int) -> pd.DataFrame:

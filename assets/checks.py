@@ -21,6 +21,7 @@ from schemas.city_ids import CityIds
 from schemas.commitments import Commitments
 from schemas.gazetteer import Gazetteer
 from schemas.memberships import Memberships
+from schemas.network_qid_review import NetworkQidReview
 from schemas.networks import Networks
 from schemas.rejected_rows import RejectedRows
 from schemas.sources import Sources
@@ -41,6 +42,7 @@ SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "rejected_rows": RejectedRows,
     "city_ids": CityIds,
     "unresolved_names": UnresolvedNames,
+    "network_qid_review": NetworkQidReview,
 }
 
 
@@ -211,10 +213,11 @@ def sources_cover_provenance(
     commitments: pd.DataFrame,
     city_ids: pd.DataFrame,
     unresolved_names: pd.DataFrame,
+    network_qid_review: pd.DataFrame,
     rejected_rows: pd.DataFrame,
 ) -> dg.AssetCheckResult:
     tables = [cities, networks, memberships, agreements, commitments, city_ids]
-    tables += [unresolved_names, rejected_rows]
+    tables += [unresolved_names, network_qid_review, rejected_rows]
     return keys_result(untraced_snapshot_ids(sources, *tables), "snapshot_ids")
 
 

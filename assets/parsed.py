@@ -63,35 +63,47 @@ def parsed_geonames__admin1(
     return dg.Output(frame, metadata=_metadata(frame, file))
 
 
+WIKIDATA_FRAMES = {
+    "statements": "Wikidata's P190 (twinned administrative body) statements: one row per "
+    "statement with rank, start and end, references and snapshot_id.",
+    "memberships": "Wikidata's P463 (member of) statements naming a registry network's QID, "
+    "as the statements.",
+    "items": "The Wikidata items the statements link (twinned places, network members): "
+    "label, ISO country, point, GeoNames id, population, kinds and snapshot_id.",
+    "network_items": "The Wikidata items of the QIDs the registry gives its networks, as "
+    "fetched (an absent one was not found).",
+    "network_candidates": "Items whose English label or alias is a registry network's name "
+    "or acronym: candidates for review.",
+}
+
+
 @dg.multi_asset(
     group_name="parsed",
     outs={
-        "parsed_wikidata__statements": dg.AssetOut(
-            kinds={"pandas"},
-            description="Wikidata's P190 (twinned administrative body) statements: one row "
-            "per statement with rank, start and end, references and snapshot_id.",
-        ),
-        "parsed_wikidata__items": dg.AssetOut(
-            kinds={"pandas"},
-            description="The Wikidata items those statements link: label, ISO country, "
-            "point, GeoNames id, population, kinds and snapshot_id.",
-        ),
+        f"parsed_wikidata__{name}": dg.AssetOut(kinds={"pandas"}, description=description)
+        for name, description in WIKIDATA_FRAMES.items()
     },
 )
 def parsed_wikidata(
-    raw_wikidata: dict[str, SourceFile | None],
+    raw_wikidata: dict[str, SourceFile | None], parsed_registry__networks: pd.DataFrame
 ) -> Iterator[dg.Output[pd.DataFrame]]:
-    """Both frames from the stored fetch; empty (with their columns) when none is stored."""
+    """Every frame from the stored fetch; empty (with their columns) when none is stored."""
     file = raw_wikidata["bundle"]
-    if file is None:
-        statements = pd.DataFrame(columns=wikidata.STATEMENT_COLUMNS)
-        items = pd.DataFrame(columns=wikidata.ITEM_COLUMNS)
-    else:
-        fetched = wikidata.read_bundle(read_file(file), file.file_name)
-        statements = wikidata.statements_frame(fetched)
-        items = wikidata.items_frame(fetched)
+    fetched = (
+        wikidata.Fetched([], {}, {})
+        if file is None
+        else wikidata.read_bundle(read_file(file), file.file_name)
+    )
+    network_qids = set(parsed_registry__networks["wikidata_qid"].dropna())
+    frames = {
+        "statements": wikidata.statements_frame(fetched),
+        "memberships": wikidata.memberships_frame(fetched),
+        "items": wikidata.items_frame(fetched, wikidata.linked_qids(fetched)),
+        "network_items": wikidata.items_frame(fetched, network_qids),
+        "network_candidates": wikidata.network_candidates_frame(fetched),
+    }
     snapshot_id = file.snapshot_id if file else None
-    for name, frame in (("statements", statements), ("items", items)):
+    for name, frame in frames.items():
         frame = frame.assign(snapshot_id=snapshot_id)
         yield dg.Output(
             frame, output_name=f"parsed_wikidata__{name}", metadata=_metadata(frame, file)

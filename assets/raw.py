@@ -5,6 +5,7 @@ the source stale instead of dropping it."""
 from dataclasses import replace
 
 import dagster as dg
+import pandas as pd
 
 from assets.sources import SourceFile, geonames, registry, wikidata
 from pipeline.http import FetchError
@@ -66,10 +67,12 @@ def raw_wikidata(
     config: RawWikidataConfig,
     snapshots: SnapshotStoreResource,
     http: HttpResource,
+    parsed_registry__networks: pd.DataFrame,
 ) -> dict[str, SourceFile | None]:
-    """Wikidata's twinning statements and the items they link, as one stored fetch (a zip
-    of every response). In a refresh the fetch runs first; a failed fetch keeps the last
-    one, marked stale. With none stored, the build has no Wikidata rows."""
+    """Wikidata's twinning statements, the members of the registry networks whose QID the
+    registry gives, items named like each network, and every item they link, as one stored
+    fetch (a zip of every response). In a refresh the fetch runs first; a failed fetch
+    keeps the last one, marked stale. With none stored, the build has no Wikidata rows."""
     store = snapshots.store()
     stale = None
     if config.fetch:
@@ -79,8 +82,16 @@ def raw_wikidata(
             api_url=config.api_url,
             timeout=http.timeout,
         )
+        networks = [
+            wikidata.NetworkRef(
+                row.network_id,
+                tuple(n for n in (row.name, row.acronym) if isinstance(n, str) and n.strip()),
+                row.wikidata_qid if isinstance(row.wikidata_qid, str) else None,
+            )
+            for row in parsed_registry__networks.itertuples(index=False)
+        ]
         try:
-            snapshot, created = wikidata.fetch(store, client)
+            snapshot, created = wikidata.fetch(store, client, networks)
             state = "new snapshot" if created else "unchanged"
             context.log.info(
                 f"wikidata: {state} {snapshot.snapshot_id} ({client.requests} requests)"

@@ -38,6 +38,7 @@ def release(
     commitments: pd.DataFrame,
     city_ids: pd.DataFrame,
     unresolved_names: pd.DataFrame,
+    network_qid_review: pd.DataFrame,
     sources: pd.DataFrame,
     rejected_rows: pd.DataFrame,
     parsed_geonames__countries: pd.DataFrame,
@@ -52,6 +53,7 @@ def release(
         "commitments": commitments,
         "city_ids": city_ids,
         "unresolved_names": unresolved_names,
+        "network_qid_review": network_qid_review,
         "sources": sources,
         "rejected_rows": rejected_rows,
     }

@@ -71,12 +71,43 @@ def _emit(table: str, built: build.Built, **extra: Any) -> Iterator[dg.Output]:
     )
 
 
+@dg.asset(group_name=CORE, kinds={"pandas"})
+def network_qid_review(
+    raw_wikidata: dict[str, SourceFile | None],
+    parsed_registry__networks: pd.DataFrame,
+    parsed_wikidata__network_items: pd.DataFrame,
+    parsed_wikidata__network_candidates: pd.DataFrame,
+) -> dg.Output[pd.DataFrame]:
+    """For a curator: per registry network, whether the Wikidata fetch confirmed the QID
+    the registry gives it, and the items named like it (candidates, never filled in)."""
+    fetch = raw_wikidata["bundle"]
+    frame = build_wikidata.review_network_qids(
+        parsed_registry__networks,
+        parsed_wikidata__network_items,
+        parsed_wikidata__network_candidates,
+        fetch.snapshot_id if fetch else None,
+    )
+    findings = frame.groupby("finding").size()
+    return dg.Output(
+        frame,
+        metadata={
+            **_table_metadata(frame),
+            "by_finding": dg.MetadataValue.json({str(k): int(v) for k, v in findings.items()}),
+        },
+    )
+
+
 @dg.multi_asset(
-    outs=_outs("networks", "One row per city network (registry), with its headquarters city."),
+    outs=_outs(
+        "networks",
+        "One row per city network (registry), with its headquarters city and the Wikidata "
+        "QID the fetch confirmed.",
+    ),
 )
 def networks(
     resolver: ResolverResource,
     parsed_registry__networks: pd.DataFrame,
+    network_qid_review: pd.DataFrame,
     parsed_geonames__cities: pd.DataFrame,
     parsed_geonames__countries: pd.DataFrame,
     parsed_geonames__admin1: pd.DataFrame,
@@ -84,7 +115,11 @@ def networks(
     index = resolver.for_gazetteer(
         parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
     )
-    built, unresolved_hq = build.build_networks(parsed_registry__networks, index)
+    confirmed = build_wikidata.confirmed_qids(network_qid_review)
+    rows = parsed_registry__networks.assign(
+        wikidata_qid=parsed_registry__networks["network_id"].map(confirmed)
+    )
+    built, unresolved_hq = build.build_networks(rows, index)
     yield from _emit("networks", built, unresolved_hq=unresolved_hq)
 
 
@@ -94,6 +129,8 @@ def networks(
 def memberships(
     resolver: ResolverResource,
     parsed_registry__memberships: pd.DataFrame,
+    parsed_wikidata__memberships: pd.DataFrame,
+    wikidata_places: pd.DataFrame,
     parsed_geonames__cities: pd.DataFrame,
     parsed_geonames__countries: pd.DataFrame,
     parsed_geonames__admin1: pd.DataFrame,
@@ -102,8 +139,19 @@ def memberships(
     index = resolver.for_gazetteer(
         parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
     )
-    built = build.build_memberships(parsed_registry__memberships, index, networks)
-    yield from _emit("memberships", built)
+    curated = build.build_memberships(parsed_registry__memberships, index, networks)
+    stated = build_wikidata.build_memberships(
+        parsed_wikidata__memberships,
+        wikidata_places,
+        networks,
+        existing=set(curated.table["membership_id"]),
+    )
+    by_source = {"registry": len(curated.table), "wikidata": len(stated.table)}
+    yield from _emit(
+        "memberships",
+        build.combine(curated, stated),
+        rows_by_source=dg.MetadataValue.json(by_source),
+    )
 
 
 @dg.multi_asset(

@@ -31,6 +31,7 @@ def build_definitions(
             *parsed.parsed_registry_assets,
             parsed.parsed_wikidata,
             tables.wikidata_places,
+            tables.network_qid_review,
             tables.networks,
             tables.memberships,
             tables.agreements,

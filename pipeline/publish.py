@@ -34,6 +34,7 @@ TABLES = (
     "commitments",
     "city_ids",
     "unresolved_names",
+    "network_qid_review",
     "sources",
     "rejected_rows",
 )

@@ -150,6 +150,15 @@ def serve_wikidata(httpserver, fail_entities: bool = False) -> dict[str, str]:  
         query = request.args["query"]
         if "wdt:P297" in query:
             return Response((folder / "countries.json").read_bytes(), content_type=sparql_json)
+        if "rdfs:label ?name" in query:
+            labels = (folder / "network-labels.json").read_bytes()
+            return Response(labels, content_type=sparql_json)
+        if "p:P463" in query:
+            qid = query.split("wd:", 1)[1].split()[0]
+            members = folder / f"members-{qid}.json"
+            empty = {"head": {"vars": ["member"]}, "results": {"bindings": []}}
+            body = members.read_bytes() if members.is_file() else json.dumps(empty)
+            return Response(body, content_type=sparql_json)
         limit = int(query.split("LIMIT", 1)[1].split()[0])
         offset = int(query.split("OFFSET", 1)[1].split()[0])
         page = set(statements[offset : offset + limit])

@@ -101,6 +101,33 @@ WHERE {{
   }}
   OPTIONAL {{ ?statement prov:wasDerivedFrom/pr:P854 ?reference . }}
 }}"""
+# Members (P463) of one network; a network's members stay far below a page's size.
+MEMBERSHIP_QUERY = """\
+SELECT ?member ?network ?statement ?rank ?start ?startPrecision ?end ?endPrecision ?reference
+WHERE {{
+  VALUES ?network {{ wd:{qid} }}
+  ?member p:P463 ?statement .
+  ?statement ps:P463 ?network ; wikibase:rank ?rank .
+  OPTIONAL {{
+    ?statement pqv:P580 ?startValue .
+    ?startValue wikibase:timeValue ?start ; wikibase:timePrecision ?startPrecision .
+  }}
+  OPTIONAL {{
+    ?statement pqv:P582 ?endValue .
+    ?endValue wikibase:timeValue ?end ; wikibase:timePrecision ?endPrecision .
+  }}
+  OPTIONAL {{ ?statement prov:wasDerivedFrom/pr:P854 ?reference . }}
+}}"""
+# Items whose English label or alias is a network's name or acronym: candidates for a
+# curator to confirm, never taken silently.
+NETWORK_LABEL_QUERY = """\
+SELECT ?network ?name ?item ?itemLabel ?itemDescription WHERE {{
+  VALUES (?network ?name) {{
+{values}
+  }}
+  {{ ?item rdfs:label ?name . }} UNION {{ ?item skos:altLabel ?name . }}
+  SERVICE wikibase:label {{ bd:serviceParam wikibase:language "en" . }}
+}}"""
 COUNTRIES_QUERY = """\
 SELECT ?country ?iso2 WHERE {
   ?country wdt:P297 ?iso2 .
@@ -316,6 +343,49 @@ def fetch_twinning(
         offset += page_size
 
 
+@dataclass(frozen=True)
+class NetworkRef:
+    """A registry network as the fetch asks about it: its id, the names it goes by and the
+    QID the registry gives it, if any."""
+
+    network_id: str
+    names: tuple[str, ...]
+    qid: str | None = None
+
+
+def sparql_string(text: str) -> str:
+    """A SPARQL string literal for `text`, quotes and backslashes escaped."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return f'"{escaped}"'
+
+
+def network_label_query(networks: Iterable[NetworkRef]) -> str | None:
+    pairs = [
+        f"    ({sparql_string(n.network_id)} {sparql_string(name)}@en)"
+        for n in networks
+        for name in n.names
+    ]
+    return NETWORK_LABEL_QUERY.format(values="\n".join(pairs)) if pairs else None
+
+
+def fetch_memberships(
+    client: WikidataClient, bundle: ResponseBundle, networks: Iterable[NetworkRef]
+) -> set[str]:
+    """Every P463 statement naming a registry network's QID, one query per network;
+    returns the members' QIDs."""
+    members: set[str] = set()
+    for network in networks:
+        if network.qid is None or not _QID.match(network.qid):
+            continue
+        query = MEMBERSHIP_QUERY.format(qid=network.qid)
+        body = client.sparql(query)
+        bundle.add("membership", query, body)
+        for row in parse_sparql_json(body, f"members of {network.qid}"):
+            if qid := qid_of(row.get("member")):
+                members.add(qid)
+    return members
+
+
 def _by_number(qids: Iterable[str]) -> list[str]:
     return sorted(qids, key=lambda q: int(q[1:]))
 
@@ -341,15 +411,21 @@ def fetch_entities(
 
 def fetch_bundle(
     client: WikidataClient,
-    extra_qids: Iterable[str] = (),
+    networks: Sequence[NetworkRef] = (),
     page_size: int = PAGE_SIZE,
     batch: int = ENTITY_BATCH,
 ) -> ResponseBundle:
-    """Twinning statements, country codes, every linked item's entity data, then the
+    """Twinning statements; the items named like each registry network (for review); the
+    members of the networks whose QID the registry gives; country codes; every linked
+    item's entity data (the networks' own items too, which confirms their QIDs); then the
     labels of the classes those items are instances of."""
     bundle = ResponseBundle()
     try:
-        qids = fetch_twinning(client, bundle, page_size) | set(extra_qids)
+        qids = fetch_twinning(client, bundle, page_size)
+        if query := network_label_query(networks):
+            bundle.add("network_labels", query, client.sparql(query))
+        qids |= fetch_memberships(client, bundle, networks)
+        qids |= {n.qid for n in networks if n.qid and _QID.match(n.qid)}
         bundle.add("countries", COUNTRIES_QUERY, client.sparql(COUNTRIES_QUERY))
         classes = fetch_entities(client, bundle, qids, batch) - qids
         ordered = _by_number(classes)
@@ -369,11 +445,11 @@ def select_files(store: SnapshotStore) -> dict[str, SourceFile | None]:
 
 
 def fetch(
-    store: SnapshotStore, client: WikidataClient, extra_qids: Iterable[str] = ()
+    store: SnapshotStore, client: WikidataClient, networks: Sequence[NetworkRef] = ()
 ) -> tuple[Snapshot, bool]:
     """Fetch everything and store it as one snapshot; nothing is stored when any request
     fails, so a snapshot is always a whole fetch."""
-    bundle = fetch_bundle(client, extra_qids)
+    bundle = fetch_bundle(client, networks)
     origin = f"{SPARQL_URL} and {API_URL} ({client.requests} requests)"
     return store.store(SOURCE.slug, BUNDLE_FILE, bundle.chunks(), origin, SOURCE.licence)
 
@@ -500,21 +576,29 @@ def _statement_id(uri: str) -> str:
 
 
 def twinning_statements(rows: Iterable[Mapping[str, Any]], file_name: str) -> list[Statement]:
-    """P190 statements from the twinning query's solutions (several per statement when it
-    has several references), one Statement each, references gathered."""
+    """P190 statements from the twinning query's solutions."""
+    return query_statements(rows, file_name, "item", "twin")
+
+
+def query_statements(
+    rows: Iterable[Mapping[str, Any]], file_name: str, subject_var: str, object_var: str
+) -> list[Statement]:
+    """Statements from a statement query's solutions (several per statement when it has
+    several references), one Statement each, references gathered."""
     found: dict[str, dict[str, Any]] = {}
     for number, row in enumerate(rows, start=1):
-        subject, twin = qid_of(row.get("item")), qid_of(row.get("twin"))
-        if subject is None or twin is None or "statement" not in row:
+        subject, target = qid_of(row.get(subject_var)), qid_of(row.get(object_var))
+        if subject is None or target is None or "statement" not in row:
             where = f"solution {number}"
-            raise ParseError(SOURCE.slug, file_name, where, "item, twin or statement missing")
+            missing = f"{subject_var}, {object_var} or statement missing"
+            raise ParseError(SOURCE.slug, file_name, where, missing)
         key = _statement_id(row["statement"])
         entry = found.setdefault(
             key,
             {
                 "statement_id": key,
                 "subject": subject,
-                "object": twin,
+                "object": target,
                 "rank": str(row.get("rank", "")).rsplit("#", 1)[-1].removesuffix("Rank").lower(),
                 "references": [],
             },
@@ -711,6 +795,8 @@ class Fetched:
     entities: dict[str, Entity]
     countries: dict[str, str]
     class_labels: dict[str, str] = field(default_factory=dict)
+    memberships: list[Statement] = field(default_factory=list)
+    network_candidates: list[dict[str, str | None]] = field(default_factory=list)
 
 
 def read_bundle(content: bytes, file_name: str = BUNDLE_FILE) -> Fetched:
@@ -724,6 +810,8 @@ def read_bundle(content: bytes, file_name: str = BUNDLE_FILE) -> Fetched:
     entities: dict[str, Entity] = {}
     countries: dict[str, str] = {}
     class_labels: dict[str, str] = {}
+    memberships: dict[str, Statement] = {}
+    candidates: list[dict[str, str | None]] = []
     for entry in index:
         member = entry["member"]
         where = f"{file_name}:{member}"
@@ -741,6 +829,12 @@ def read_bundle(content: bytes, file_name: str = BUNDLE_FILE) -> Fetched:
                     countries[qid] = code
         elif entry["kind"] == "entities":
             entities.update((e.qid, e) for e in parse_entities(body, where))
+        elif entry["kind"] == "membership":
+            for s in query_statements(parse_sparql_json(body, where), where, "member", "network"):
+                memberships[s.statement_id] = s
+        elif entry["kind"] == "network_labels":
+            for row in parse_sparql_json(body, where):
+                candidates.append(_candidate(row))
         elif entry["kind"] == "labels":
             for entity in parse_entities(body, where):
                 if "en" in entity.labels:
@@ -751,7 +845,35 @@ def read_bundle(content: bytes, file_name: str = BUNDLE_FILE) -> Fetched:
     for qid in classes - set(class_labels):  # a class that is also a linked item
         if qid in entities and "en" in entities[qid].labels:
             class_labels[qid] = entities[qid].labels["en"]
-    return Fetched(list(statements.values()), entities, countries, class_labels)
+    return Fetched(
+        list(statements.values()),
+        entities,
+        countries,
+        class_labels,
+        list(memberships.values()),
+        candidates,
+    )
+
+
+def _candidate(row: Mapping[str, Any]) -> dict[str, str | None]:
+    """A network label lookup's solution: the network, the name matched, the item."""
+
+    def text(value: object) -> str | None:
+        return (
+            value.text
+            if isinstance(value, LangString)
+            else value
+            if isinstance(value, str)
+            else None
+        )
+
+    return {
+        "network_id": text(row.get("network")),
+        "matched_name": text(row.get("name")),
+        "qid": qid_of(row.get("item")),
+        "label": text(row.get("itemLabel")),
+        "description": text(row.get("itemDescription")),
+    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -802,6 +924,22 @@ def statements_frame(fetched: Fetched) -> pd.DataFrame:
     return frame.astype({"start_year": "Int64", "end_year": "Int64"})
 
 
+def memberships_frame(fetched: Fetched) -> pd.DataFrame:
+    """One row per P463 statement naming a registry network, as statements_frame."""
+    return statements_frame(Fetched(fetched.memberships, {}, {}))
+
+
+CANDIDATE_COLUMNS = ["network_id", "matched_name", "qid", "label", "description"]
+
+
+def network_candidates_frame(fetched: Fetched) -> pd.DataFrame:
+    """One row per item whose English label or alias is a registry network's name."""
+    frame = pd.DataFrame(fetched.network_candidates, columns=CANDIDATE_COLUMNS)
+    return frame.drop_duplicates(["network_id", "qid"]).sort_values(
+        ["network_id", "qid"], ignore_index=True
+    )
+
+
 def best_label(labels: Mapping[str, str]) -> tuple[str | None, str | None]:
     """(label, language): English, else the multilingual label, else the first language
     in code order, so the choice never depends on the order Wikidata sent them in."""
@@ -811,11 +949,20 @@ def best_label(labels: Mapping[str, str]) -> tuple[str | None, str | None]:
     return None, None
 
 
-def items_frame(fetched: Fetched) -> pd.DataFrame:
-    """One row per item the statements link: its label, ISO country (from P17), point,
-    GeoNames id, population and kinds (the English labels of its P31 classes)."""
+def linked_qids(fetched: Fetched) -> set[str]:
+    """The items that may be cities: both ends of a twinning, a network's members."""
+    return {q for s in fetched.statements for q in (s.subject, s.object)} | {
+        s.subject for s in fetched.memberships
+    }
+
+
+def items_frame(fetched: Fetched, qids: Iterable[str] | None = None) -> pd.DataFrame:
+    """One row per item (of `qids`, else every fetched one): its label, ISO country (from
+    P17), point, GeoNames id, population and kinds (the English labels of its P31
+    classes)."""
+    wanted = set(fetched.entities) if qids is None else set(qids) & set(fetched.entities)
     rows = []
-    for qid in _by_number(fetched.entities):
+    for qid in _by_number(wanted):
         entity = fetched.entities[qid]
         label, lang = best_label(entity.labels)
         kinds = [fetched.class_labels.get(c, c) for c in entity.instance_of]

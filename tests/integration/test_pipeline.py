@@ -2,6 +2,7 @@
 offline, the refresh job against a fake GeoNames server, and refusals that keep the
 previous release."""
 
+import csv
 import hashlib
 import json
 from pathlib import Path
@@ -147,6 +148,17 @@ def test_refresh_fetches_geonames_then_releases(home: Path, httpserver: HTTPServ
 def test_refresh_brings_wikidata_twinnings_into_the_release(
     home: Path, httpserver: HTTPServer
 ) -> None:
+    # a curator has given Mayors for Peace its QID in the registry
+    networks = home / "raw" / "registry" / "networks.csv"
+    with networks.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    (mayors,) = [r for r in rows if r["network_id"] == "mayors_for_peace"]
+    assert mayors["wikidata_qid"] == ""
+    mayors["wikidata_qid"] = "Q747279"
+    with networks.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
     config = {
         "ops": {
             "raw_geonames": {
@@ -219,6 +231,26 @@ def test_refresh_brings_wikidata_twinnings_into_the_release(
             "select source_row from rejected_rows where rule = 'deprecated_statement'"
         ).fetchall()
         assert deprecated == [("statement Q3955$b5e22794-4cd3-f3ce-a44b-20473d5e3ebb",)]
+        # the registry's QID confirmed, and the members Wikidata states
+        assert con.execute(
+            "select wikidata_qid from networks where network_id = 'mayors_for_peace'"
+        ).fetchall() == [("Q747279",)]
+        members = con.execute(
+            """select c.name, m.joined_year, m.left_year from memberships m
+               join cities c using (city_id)
+               where m.source = 'wikidata' order by 1"""
+        ).fetchall()
+        assert members == [("Bielefeld", 1984, None), ("Rochdale", 2001, 2015)]
+        review = con.execute(
+            """select network_id, finding, qid from network_qid_review
+               where network_id in ('mayors_for_peace', 'climate_alliance', 'eurocities')
+               order by 1"""
+        ).fetchall()
+        assert review == [
+            ("climate_alliance", "candidate", "Q1768108"),
+            ("eurocities", "no_candidate", None),
+            ("mayors_for_peace", "confirmed", "Q747279"),
+        ]
         wikidata = con.execute(
             "select licence, file_name from sources where source = 'wikidata'"
         ).fetchall()

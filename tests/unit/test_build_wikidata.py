@@ -204,3 +204,101 @@ def test_cities_take_their_items_and_wikidata_only_cities_their_own_row(
     ]
     assert crosswalk.loc["Q145972", "method"] == "wikidata_item"
     assert pd.isna(crosswalk.loc["Q145972", "geonames_id"])
+
+
+# --- memberships and the networks' QIDs ----------------------------------------------------
+
+REGISTRY = pd.DataFrame(
+    {
+        "network_id": ["mayors_for_peace", "climate_alliance", "c40", "eurocities"],
+        "name": [
+            "Mayors for Peace",
+            "Climate Alliance (Klima-Bündnis)",
+            "C40 Cities Climate Leadership Group",
+            "Eurocities",
+        ],
+        "wikidata_qid": ["Q747279", "Q999999999", None, None],
+    }
+)
+
+
+def candidates() -> pd.DataFrame:
+    folder = FIXTURES / "wikidata"
+    body = (folder / "network-labels.json").read_bytes()
+    rows = wd.parse_sparql_json(body, "network-labels.json")
+    data = wd.Fetched([], {}, {}, network_candidates=[wd._candidate(r) for r in rows])
+    return wd.network_candidates_frame(data)
+
+
+def network_items() -> pd.DataFrame:
+    data = fetched()
+    return wd.items_frame(data, {"Q747279", "Q999999999"})
+
+
+def test_a_registry_qid_is_confirmed_only_when_the_fetch_found_its_item() -> None:
+    review = build_wikidata.review_network_qids(REGISTRY, network_items(), candidates(), SNAPSHOT)
+    found = {
+        (r.network_id, r.finding, r.qid if isinstance(r.qid, str) else None)
+        for r in review.itertuples(index=False)
+    }
+    assert found == {
+        ("mayors_for_peace", "confirmed", "Q747279"),
+        ("climate_alliance", "not_found", "Q999999999"),
+        ("climate_alliance", "candidate", "Q1768108"),
+        ("c40", "candidate", "Q99999901"),
+        ("c40", "candidate", "Q99999902"),
+        ("eurocities", "no_candidate", None),
+    }
+    assert build_wikidata.confirmed_qids(review) == {"mayors_for_peace": "Q747279"}
+    # without a stored fetch nothing is confirmed
+    unchecked = build_wikidata.review_network_qids(REGISTRY, network_items(), candidates(), None)
+    assert set(unchecked["finding"]) == {"not_checked"}
+    assert build_wikidata.confirmed_qids(unchecked) == {}
+
+
+def memberships_of(
+    networks: pd.DataFrame, resolver: Resolver, existing: set[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    body = (FIXTURES / "wikidata" / "members-Q747279.json").read_bytes()
+    rows = wd.parse_sparql_json(body, "members")
+    data = fetched()
+    data.memberships = wd.query_statements(rows, "members", "member", "network")
+    places, _ = places_of(data, resolver)
+    statements = wd.memberships_frame(data).assign(snapshot_id=SNAPSHOT)
+    built = build_wikidata.build_memberships(statements, places, networks, existing)
+    return built.table.set_index("city_id"), built.rejected
+
+
+def test_memberships_from_member_of_statements(resolver: Resolver) -> None:
+    networks = pd.DataFrame({"network_id": ["mayors_for_peace"], "wikidata_qid": ["Q747279"]})
+    table, rejected = memberships_of(networks, resolver)
+    assert rejected.empty
+    bielefeld = table.loc[f"gn:{BIELEFELD}"]
+    assert (bielefeld["network_id"], bielefeld["role"], bielefeld["joined_year"]) == (
+        "mayors_for_peace",
+        "member",
+        1984,
+    )
+    assert pd.isna(bielefeld["left_year"])
+    assert bielefeld["citation"] == (
+        "Wikidata P463 statements Q2112$EB6FE0A1-B1DD-40D5-8329-E9CCE7094031"
+    )
+    assert bielefeld["source_city_name"] == "Bielefeld"
+    rochdale = table.loc[f"gn:{ROCHDALE}"]
+    assert (rochdale["joined_year"], rochdale["left_year"]) == (2001, 2015)
+
+
+def test_a_membership_of_an_unconfirmed_network_or_already_stated_is_rejected(
+    resolver: Resolver,
+) -> None:
+    unconfirmed = pd.DataFrame({"network_id": ["mayors_for_peace"], "wikidata_qid": [None]})
+    table, rejected = memberships_of(unconfirmed, resolver)
+    assert table.empty
+    assert rejected["rule"].tolist() == ["foreign_key", "foreign_key"]
+    assert set(rejected["value"]) == {"Q747279"}
+    networks = pd.DataFrame({"network_id": ["mayors_for_peace"], "wikidata_qid": ["Q747279"]})
+    first, _ = memberships_of(networks, resolver)
+    known = {first.loc[f"gn:{BIELEFELD}", "membership_id"]}
+    again, rejected = memberships_of(networks, resolver, known)
+    assert list(again.index) == [f"gn:{ROCHDALE}"]
+    assert rejected["reason"].tolist() == ["another source states this membership already"]

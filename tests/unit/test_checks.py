@@ -27,6 +27,7 @@ def good_tables() -> dict[str, pd.DataFrame]:
         "commitments": pd.DataFrame({"city_id": ["gn:1"], "snapshot_id": "reg"}),
         "city_ids": pd.DataFrame({"city_id": ["gn:2"], "snapshot_id": "reg"}),
         "unresolved_names": pd.DataFrame({"snapshot_id": ["reg"]}),
+        "network_qid_review": pd.DataFrame({"snapshot_id": [None]}),
         "rejected_rows": pd.DataFrame({"snapshot_id": pd.Series(dtype="str")}),
         "sources": pd.DataFrame({"snapshot_id": ["gaz", "reg"]}),
     }

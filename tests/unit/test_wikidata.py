@@ -387,3 +387,40 @@ def test_a_failed_fetch_stores_nothing(tmp_path: Path, httpserver: HTTPServer) -
 def test_a_damaged_bundle_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match=r"wikidata: wikidata-responses\.zip, archive: unreadable"):
         wd.read_bundle(b"PK\x03\x04 not really a zip")
+
+
+def test_a_fetch_with_networks_asks_for_members_labels_and_the_networks_items(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    serve_wikidata(httpserver)
+    networks = [
+        wd.NetworkRef("mayors_for_peace", ("Mayors for Peace",), "Q747279"),
+        wd.NetworkRef("c40", ("C40 Cities Climate Leadership Group", "C40")),
+    ]
+    client = client_for(httpserver)
+    bundle = wd.fetch_bundle(client, networks)
+    store = SnapshotStore(tmp_path / "raw")
+    snapshot, _ = store.store("wikidata", wd.BUNDLE_FILE, bundle.chunks(), "test", "CC0 1.0")
+    fetched = wd.read_bundle(store.read(snapshot))
+    # one twinning page, the label lookup, one network's members, countries, one entity
+    # batch (twinned items, members, the network's item) and one class batch
+    assert client.requests == 6
+    queries = [r.args.get("query", "") for r, _ in httpserver.log]
+    assert sum("p:P463" in q for q in queries) == 1  # only the network with a QID
+    assert '("c40" "C40"@en)' in next(q for q in queries if "rdfs:label" in q)
+    members = {(s.subject, s.object, s.start_year, s.end_year) for s in fetched.memberships}
+    assert members == {("Q2112", "Q747279", 1984, None), ("Q474605", "Q747279", 2001, 2015)}
+    assert "Q747279" in fetched.entities
+    assert "Q747279" not in wd.linked_qids(fetched)  # a network is no city
+    candidates = wd.network_candidates_frame(fetched)
+    assert candidates[["network_id", "qid"]].values.tolist() == [
+        ["c40", "Q99999901"],
+        ["c40", "Q99999902"],
+        ["climate_alliance", "Q1768108"],
+    ]
+    assert candidates.loc[2, "matched_name"] == "Climate Alliance (Klima-Bündnis)"
+
+
+def test_sparql_strings_are_escaped() -> None:
+    assert wd.sparql_string('Say "hi" \\ bye\n') == '"Say \\"hi\\" \\\\ bye "'
+    assert wd.network_label_query([]) is None
