@@ -6,5 +6,6 @@ downstream user can load it alone.
 
 # Semantic: a new column or code is a minor change, a removed or retyped one a major one.
 # 1.1.0: 'wd:' city ids; cities.kinds; agreements.is_reciprocal; source_id in city_ids and
-# unresolved_names; source 'wikidata'; crosswalk method 'wikidata_item'.
+# unresolved_names; source 'wikidata'; crosswalk method 'wikidata_item'; the
+# network_qid_review table.
 SCHEMA_VERSION = "1.1.0"
