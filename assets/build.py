@@ -20,7 +20,7 @@ from assets.sources import SourceFile, SourceInfo
 from schemas.agreements import Agreements
 from schemas.cities import Cities
 from schemas.city_ids import CityIds
-from schemas.codes import NO_MATCH
+from schemas.codes import NO_MATCH, SPELLING_KEY
 from schemas.commitments import Commitments
 from schemas.memberships import Memberships
 from schemas.networks import Networks
@@ -395,14 +395,7 @@ def build_commitments(rows: pd.DataFrame, resolver: Resolver) -> Built:
     return accept(frame, Commitments, "commitment_id", rejects, matches)
 
 
-CROSSWALK_KEY = [
-    "source",
-    "source_table",
-    "source_id",
-    "source_name",
-    "source_country",
-    "source_admin1",
-]
+CROSSWALK_KEY = SPELLING_KEY
 
 
 def _by_spelling(matches: list[pd.DataFrame], resolved: bool, **columns: tuple) -> pd.DataFrame:

@@ -5,7 +5,13 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.codes import CITY_ID_PATTERN, CROSSWALK_METHODS, SOURCES, WIKIDATA_QID_PATTERN
+from schemas.codes import (
+    CITY_ID_PATTERN,
+    CROSSWALK_METHODS,
+    SOURCES,
+    SPELLING_KEY,
+    WIKIDATA_QID_PATTERN,
+)
 
 
 class CityIds(pa.DataFrameModel):
@@ -57,11 +63,4 @@ class CityIds(pa.DataFrameModel):
         description = "One row per source spelling of a city and the city it resolves to."
         strict = True
         coerce = True
-        unique = [
-            "source",
-            "source_table",
-            "source_id",
-            "source_name",
-            "source_country",
-            "source_admin1",
-        ]
+        unique = SPELLING_KEY

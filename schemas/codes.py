@@ -50,3 +50,13 @@ MATCH_METHODS = ("id", "exact", "alternate_name", "normalised", "fuzzy", "coordi
 WIKIDATA_ITEM = "wikidata_item"
 CROSSWALK_METHODS = (*MATCH_METHODS, WIKIDATA_ITEM)
 NO_MATCH = ("unresolved", "ambiguous", "conflict")
+
+# What tells one source spelling of a city from another in city_ids and unresolved_names.
+SPELLING_KEY = [
+    "source",
+    "source_table",
+    "source_id",
+    "source_name",
+    "source_country",
+    "source_admin1",
+]

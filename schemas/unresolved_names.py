@@ -5,7 +5,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas.codes import NO_MATCH, SOURCES
+from schemas.codes import NO_MATCH, SOURCES, SPELLING_KEY
 
 
 class UnresolvedNames(pa.DataFrameModel):
@@ -38,11 +38,4 @@ class UnresolvedNames(pa.DataFrameModel):
         description = "One row per source spelling the resolver could not settle."
         strict = True
         coerce = True
-        unique = [
-            "source",
-            "source_table",
-            "source_id",
-            "source_name",
-            "source_country",
-            "source_admin1",
-        ]
+        unique = SPELLING_KEY

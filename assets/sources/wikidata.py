@@ -78,6 +78,18 @@ _POINT = re.compile(
 )
 _TIME = re.compile(r"^([+-]?)(\d{1,16})-(\d{2})-(\d{2})T")
 
+# What both statement queries ask of each statement: start and end with their precision
+# (P580, P582) and reference URLs (P854). Doubled braces: the queries are format strings.
+STATEMENT_DETAILS = """\
+  OPTIONAL {{
+    ?statement pqv:P580 ?startValue .
+    ?startValue wikibase:timeValue ?start ; wikibase:timePrecision ?startPrecision .
+  }}
+  OPTIONAL {{
+    ?statement pqv:P582 ?endValue .
+    ?endValue wikibase:timeValue ?end ; wikibase:timePrecision ?endPrecision .
+  }}
+  OPTIONAL {{ ?statement prov:wasDerivedFrom/pr:P854 ?reference . }}"""
 TWINNING_QUERY = """\
 SELECT ?item ?twin ?statement ?rank ?start ?startPrecision ?end ?endPrecision ?reference
 WHERE {{
@@ -91,16 +103,8 @@ WHERE {{
     OFFSET {offset}
   }}
   ?statement wikibase:rank ?rank .
-  OPTIONAL {{
-    ?statement pqv:P580 ?startValue .
-    ?startValue wikibase:timeValue ?start ; wikibase:timePrecision ?startPrecision .
-  }}
-  OPTIONAL {{
-    ?statement pqv:P582 ?endValue .
-    ?endValue wikibase:timeValue ?end ; wikibase:timePrecision ?endPrecision .
-  }}
-  OPTIONAL {{ ?statement prov:wasDerivedFrom/pr:P854 ?reference . }}
-}}"""
+{details}
+}}""".replace("{details}", STATEMENT_DETAILS)
 # Members (P463) of one network; a network's members stay far below a page's size.
 MEMBERSHIP_QUERY = """\
 SELECT ?member ?network ?statement ?rank ?start ?startPrecision ?end ?endPrecision ?reference
@@ -108,16 +112,8 @@ WHERE {{
   VALUES ?network {{ wd:{qid} }}
   ?member p:P463 ?statement .
   ?statement ps:P463 ?network ; wikibase:rank ?rank .
-  OPTIONAL {{
-    ?statement pqv:P580 ?startValue .
-    ?startValue wikibase:timeValue ?start ; wikibase:timePrecision ?startPrecision .
-  }}
-  OPTIONAL {{
-    ?statement pqv:P582 ?endValue .
-    ?endValue wikibase:timeValue ?end ; wikibase:timePrecision ?endPrecision .
-  }}
-  OPTIONAL {{ ?statement prov:wasDerivedFrom/pr:P854 ?reference . }}
-}}"""
+{details}
+}}""".replace("{details}", STATEMENT_DETAILS)
 # Items whose English label or alias is a network's name or acronym: candidates for a
 # curator to confirm, never taken silently.
 NETWORK_LABEL_QUERY = """\
