@@ -222,14 +222,15 @@ def accept(
     return Built(table, rejects.frame(), matches.frame())
 
 
-def combine(first: Built, second: Built) -> Built:
-    """Two builds of one table from different sources as one; their keys must not
-    overlap (the second build rejects what the first already has)."""
+def combine(first: Built, second: Built, model: type[pa.DataFrameModel]) -> Built:
+    """Two builds of one table from different sources as one, validated again so the
+    columns keep the schema's types; their keys must not overlap (the second build rejects
+    what the first already has)."""
     tables = [b.table for b in (first, second) if not b.table.empty]
     table = pd.concat(tables, ignore_index=True) if tables else first.table
     matches = [b.matches for b in (first, second) if not b.matches.empty]
     return Built(
-        table,
+        model.validate(table),
         concat_rejects([first.rejected, second.rejected]),
         pd.concat(matches, ignore_index=True) if matches else empty_matches(),
     )

@@ -14,6 +14,8 @@ import pandas as pd
 from assets import build, build_wikidata
 from assets.sources import SourceFile, geonames, registry, wikidata
 from pipeline.resources import ResolverResource
+from schemas.agreements import Agreements
+from schemas.memberships import Memberships
 
 CORE = "core"
 
@@ -149,7 +151,7 @@ def memberships(
     by_source = {"registry": len(curated.table), "wikidata": len(stated.table)}
     yield from _emit(
         "memberships",
-        build.combine(curated, stated),
+        build.combine(curated, stated, Memberships),
         rows_by_source=dg.MetadataValue.json(by_source),
     )
 
@@ -224,7 +226,7 @@ def agreements(
     by_source = {"registry": len(curated.table), "wikidata": len(twinned.table)}
     yield from _emit(
         "agreements",
-        build.combine(curated, twinned),
+        build.combine(curated, twinned, Agreements),
         rows_by_source=dg.MetadataValue.json(by_source),
     )
 

@@ -4,9 +4,10 @@ import pandas as pd
 import pytest
 
 from assets import build_wikidata
-from assets.build import build_cities, build_city_ids
+from assets.build import build_cities, build_city_ids, combine
 from assets.resolve import Resolver
 from assets.sources import wikidata as wd
+from schemas.agreements import Agreements
 from tests.conftest import FIXTURES, small_gazetteer
 
 SNAPSHOT = "20261122T000000000000Z-wikidata0001"
@@ -302,3 +303,15 @@ def test_a_membership_of_an_unconfirmed_network_or_already_stated_is_rejected(
     again, rejected = memberships_of(networks, resolver, known)
     assert list(again.index) == [f"gn:{ROCHDALE}"]
     assert rejected["reason"].tolist() == ["another source states this membership already"]
+
+
+def test_two_builds_combine_into_one_validated_table(resolver: Resolver) -> None:
+    places, _ = places_of(fetched(), resolver)
+    statements = statements_of(fetched())
+    bielefeld = statements["subject_qid"].isin(["Q2112", "Q474605"])
+    first = build_wikidata.build_agreements(statements[bielefeld], places, 2026)
+    second = build_wikidata.build_agreements(statements[~bielefeld], places, 2026)
+    combined = combine(first, second, Agreements)
+    assert len(combined.table) == 2
+    assert str(combined.table["is_reciprocal"].dtype) == "boolean"
+    assert combined.rejected["rule"].tolist() == ["deprecated_statement"]
