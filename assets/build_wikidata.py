@@ -8,6 +8,10 @@ statements about items, where the other sources state one row per agreement.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 
 from assets.build import (
@@ -182,26 +186,29 @@ def build_memberships(
     reason = "the network's QID is no registry network's confirmed wikidata_qid"
     rejects.add(unknown, "foreign_key", reason, "object_qid", frame.loc[unknown, "object_qid"])
     frame = frame.drop(index=unknown)
+    names = by_qid["label"].to_dict()
     records = []
-    for (network, city), group in frame.groupby(["network_id", "city_id"], sort=True):
-        group = group.sort_values("statement_id")
-        first = group.iloc[0]
-        joined, left = group["start_year"].min(), group["end_year"].max()
+    groups = _statement_groups(frame, lambda s: (s["network_id"], s["city_id"]))
+    for (network, city), members in groups.items():
+        statements = [s for _, s in members]
+        first = statements[0]
+        starts = [s["start_year"] for s in statements if s["start_year"] is not None]
+        ends = [s["end_year"] for s in statements if s["end_year"] is not None]
         records.append(
             {
-                "index": group.index[0],
+                "index": members[0][0],
                 "membership_id": stable_id("mem", network, city),
                 "network_id": network,
                 "city_id": city,
                 "role": "member",
-                "joined_year": None if pd.isna(joined) else int(joined),
-                "left_year": None if pd.isna(left) else int(left),
+                "joined_year": int(min(starts)) if starts else None,
+                "left_year": int(max(ends)) if ends else None,
                 "as_of_year": None,
-                "source_city_name": by_qid["label"].get(first["subject_qid"])
-                or first["subject_qid"],
+                "source_city_name": names.get(first["subject_qid"]) or first["subject_qid"],
                 "source": SOURCE.slug,
                 "source_url": ITEM_URL + str(first["subject_qid"]),
-                "citation": "Wikidata P463 statements " + "; ".join(group["statement_id"]),
+                "citation": "Wikidata P463 statements "
+                + "; ".join(s["statement_id"] for s in statements),
                 "snapshot_id": first["snapshot_id"],
             }
         )
@@ -285,41 +292,59 @@ def confirmed_qids(review: pd.DataFrame) -> dict[str, str]:
     return dict(zip(confirmed["network_id"], confirmed["qid"], strict=True))
 
 
+Statement = dict[str, Any]
+
+
+def _statement_groups(
+    frame: pd.DataFrame, key: Callable[[Statement], tuple[str, str]]
+) -> dict[tuple[str, str], list[tuple[Any, Statement]]]:
+    """The statements of each key, as (row index, fields) in statement-id order, in plain
+    Python: tens of thousands of small pandas groups would cost minutes."""
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    groups: dict[tuple[str, str], list[tuple[Any, Statement]]] = defaultdict(list)
+    for index, record in zip(frame.index, records, strict=True):
+        groups[key(record)].append((index, record))
+    for members in groups.values():
+        members.sort(key=lambda member: member[1]["statement_id"])
+    return dict(sorted(groups.items()))
+
+
 def _pairs(frame: pd.DataFrame, labels: pd.Series, this_year: int) -> pd.DataFrame:
     """One row per unordered city pair, indexed by its first statement's row."""
-    low = frame[["city_a_id", "city_b_id"]].min(axis=1)
-    high = frame[["city_a_id", "city_b_id"]].max(axis=1)
-    frame = frame.assign(pair_a=low, pair_b=high)
+    names = labels.to_dict()
+    groups = _statement_groups(
+        frame, lambda s: (min(s["city_a_id"], s["city_b_id"]), max(s["city_a_id"], s["city_b_id"]))
+    )
     rows = []
-    for (a, b), group in frame.groupby(["pair_a", "pair_b"], sort=True):
-        group = group.sort_values("statement_id")
-        first = group.iloc[0]
-        directions = set(zip(group["city_a_id"], group["city_b_id"], strict=True))
-        starts = group.dropna(subset=["start_year"]).sort_values(["start_year", "statement_id"])
-        start = starts.iloc[0] if len(starts) else None
-        end_year = group["end_year"].max()
-        end_year = None if pd.isna(end_year) else int(end_year)
-        a_side = first["subject_qid"] if first["city_a_id"] == a else first["object_qid"]
-        b_side = first["object_qid"] if first["city_a_id"] == a else first["subject_qid"]
+    for (a, b), members in groups.items():
+        statements = [s for _, s in members]
+        first = statements[0]
+        directions = {(s["city_a_id"], s["city_b_id"]) for s in statements}
+        dated = [s for s in statements if s["start_year"] is not None]
+        start = min(dated, key=lambda s: (s["start_year"], s["statement_id"])) if dated else None
+        ends = [s["end_year"] for s in statements if s["end_year"] is not None]
+        end_year = int(max(ends)) if ends else None
+        a_side, b_side = first["subject_qid"], first["object_qid"]
+        if first["city_a_id"] != a:
+            a_side, b_side = b_side, a_side
         rows.append(
             {
-                "index": group.index[0],
+                "index": members[0][0],
                 "city_a_id": a,
                 "city_b_id": b,
                 "kind": TWINNING,
                 "start_year": None if start is None else int(start["start_year"]),
-                "start_date": None
-                if start is None or pd.isna(start["start_date"])
-                else start["start_date"],
+                "start_date": None if start is None else start["start_date"],
                 "end_year": end_year,
                 "is_reciprocal": len(directions) == 2,
                 "status": "ended" if end_year is not None and end_year <= this_year else None,
-                "stated_text": _stated(group, labels),
-                "city_a_source_name": labels.get(a_side) or a_side,
-                "city_b_source_name": labels.get(b_side) or b_side,
+                "stated_text": _stated(statements, names),
+                "city_a_source_name": names.get(a_side) or a_side,
+                "city_b_source_name": names.get(b_side) or b_side,
                 "source": SOURCE.slug,
                 "source_url": ITEM_URL + str(first["subject_qid"]),
-                "citation": "Wikidata P190 statements " + "; ".join(group["statement_id"].tolist()),
+                "citation": "Wikidata P190 statements "
+                + "; ".join(s["statement_id"] for s in statements),
                 "snapshot_id": first["snapshot_id"],
             }
         )
@@ -329,20 +354,19 @@ def _pairs(frame: pd.DataFrame, labels: pd.Series, this_year: int) -> pd.DataFra
     return pd.DataFrame(rows).set_index("index").rename_axis(None)
 
 
-def _stated(group: pd.DataFrame, labels: pd.Series) -> str:
+def _stated(statements: list[Statement], names: dict[str, Any]) -> str:
     """'Bielefeld (Q2112) twinned with Rochdale (Q474605) from 1953; ...', per statement."""
 
     def named(qid: str) -> str:
-        label = labels.get(qid)
+        label = names.get(qid)
         return f"{label} ({qid})" if isinstance(label, str) else qid
 
     parts = []
-    for statement in group.itertuples(index=False):
-        text = f"{named(statement.subject_qid)} twinned with {named(statement.object_qid)}"
-        if not pd.isna(statement.start_year):
-            day = statement.start_date if isinstance(statement.start_date, str) else None
-            text += f" from {day or int(statement.start_year)}"
-        if not pd.isna(statement.end_year):
-            text += f" until {int(statement.end_year)}"
+    for statement in statements:
+        text = f"{named(statement['subject_qid'])} twinned with {named(statement['object_qid'])}"
+        if statement["start_year"] is not None:
+            text += f" from {statement['start_date'] or int(statement['start_year'])}"
+        if statement["end_year"] is not None:
+            text += f" until {int(statement['end_year'])}"
         parts.append(text)
     return "Wikidata: " + "; ".join(parts)
