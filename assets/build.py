@@ -493,7 +493,7 @@ def build_cities(
     rows = rows.sort_values("geonames_id")
     own = places[places["city_id"].isin(wanted) & places["city_id"].str.startswith("wd:")]
     items = own.assign(
-        name=own["label"],
+        name=own["label"].where(own["label"].notna(), own["qid"]),  # no label: the QID
         ascii_name=None,
         admin1_code=None,
         admin1_name=None,

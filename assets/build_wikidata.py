@@ -186,7 +186,7 @@ def build_memberships(
     reason = "the network's QID is no registry network's confirmed wikidata_qid"
     rejects.add(unknown, "foreign_key", reason, "object_qid", frame.loc[unknown, "object_qid"])
     frame = frame.drop(index=unknown)
-    names = by_qid["label"].to_dict()
+    names = _labels(by_qid["label"])
     records = []
     groups = _statement_groups(frame, lambda s: (s["network_id"], s["city_id"]))
     for (network, city), members in groups.items():
@@ -295,6 +295,11 @@ def confirmed_qids(review: pd.DataFrame) -> dict[str, str]:
 Statement = dict[str, Any]
 
 
+def _labels(labels: pd.Series) -> dict[str, str]:
+    """QID -> label, leaving out items without one (their QID stands in for the name)."""
+    return {qid: label for qid, label in labels.items() if isinstance(label, str)}
+
+
 def _statement_groups(
     frame: pd.DataFrame, key: Callable[[Statement], tuple[str, str]]
 ) -> dict[tuple[str, str], list[tuple[Any, Statement]]]:
@@ -311,7 +316,7 @@ def _statement_groups(
 
 def _pairs(frame: pd.DataFrame, labels: pd.Series, this_year: int) -> pd.DataFrame:
     """One row per unordered city pair, indexed by its first statement's row."""
-    names = labels.to_dict()
+    names = _labels(labels)
     groups = _statement_groups(
         frame, lambda s: (min(s["city_a_id"], s["city_b_id"]), max(s["city_a_id"], s["city_b_id"]))
     )

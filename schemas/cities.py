@@ -17,7 +17,7 @@ class Cities(pa.DataFrameModel):
     )
     name: Series[str] = pa.Field(
         description="Name as GeoNames gives it (UTF-8); for a 'wd:' city, Wikidata's English "
-        "label, else another language's."
+        "label, else another language's, else the QID."
     )
     ascii_name: Series[str] = pa.Field(
         nullable=True,

@@ -315,3 +315,20 @@ def test_two_builds_combine_into_one_validated_table(resolver: Resolver) -> None
     assert len(combined.table) == 2
     assert str(combined.table["is_reciprocal"].dtype) == "boolean"
     assert combined.rejected["rule"].tolist() == ["deprecated_statement"]
+
+
+def test_an_item_without_a_label_is_named_by_its_qid(resolver: Resolver) -> None:
+    data = fetched()
+    trier = data.entities["Q3138"]
+    data.entities["Q3138"] = wd.Entity(**{**trier.__dict__, "labels": {}})
+    places, _ = places_of(data, resolver)
+    # with no label the resolver has no name: Trier's item is its own city
+    assert places.set_index("qid").loc["Q3138", "city_id"] == "wd:Q3138"
+    built = build_wikidata.build_agreements(statements_of(data), places, 2026)
+    pair = built.table.set_index("city_b_id").loc["wd:Q3138"]
+    assert pair["city_b_source_name"] == "Q3138"
+    assert pair["stated_text"].startswith("Wikidata: Weimar (Q3955) twinned with Q3138 from ")
+    assert "not_nullable" not in set(built.rejected["rule"])
+    admin1 = pd.DataFrame(columns=["country_code", "admin1_code", "admin1_name"])
+    cities = build_cities(gazetteer(), admin1, places, pd.Series(["wd:Q3138"]))
+    assert cities["name"].tolist() == ["Q3138"]
