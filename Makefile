@@ -7,7 +7,7 @@ UV := .tools/bin/uv
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: release refresh test lint dev install bench-resolution
+.PHONY: release refresh test lint dev install bench-resolution bench-wikidata
 
 install: $(VENV)/.synced
 
@@ -43,3 +43,7 @@ dev: $(VENV)/.synced
 ## Resolver accuracy and speed on the recorded sources in ../shared/data (prints figures)
 bench-resolution: $(VENV)/.synced
 	$(VENV)/bin/python -m bench.resolution
+
+## Wikidata path speed on the 2016 P190 crawl in ../shared/data, at 1x and 10x (prints figures)
+bench-wikidata: $(VENV)/.synced
+	$(VENV)/bin/python -m bench.wikidata
