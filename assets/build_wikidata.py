@@ -8,11 +8,14 @@ statements about items, where the other sources state one row per agreement.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
+import pandera.pandas as pa
 
 from assets.build import (
     MATCH_COLUMNS,
@@ -23,10 +26,10 @@ from assets.build import (
     empty_matches,
     stable_id,
 )
-from assets.resolve import Resolver
+from assets.resolve import Resolution, Resolver
 from assets.sources.wikidata import ITEM_COLUMNS, ITEM_URL, SOURCE
 from schemas.agreements import Agreements
-from schemas.codes import WIKIDATA_ITEM
+from schemas.codes import WIKIDATA_ITEM, WIKIDATA_QID_PATTERN
 from schemas.memberships import Memberships
 from schemas.network_qid_review import NetworkQidReview
 
@@ -55,8 +58,9 @@ def identify_items(
     for item in items.itertuples(index=False):
         given = None if pd.isna(item.country_code) else str(item.country_code)
         country = given if given in countries else None
+        label = item.label if isinstance(item.label, str) else None
         resolution = resolver.resolve(
-            item.label,
+            label,
             country,
             None,
             _number(item.latitude),
@@ -64,6 +68,11 @@ def identify_items(
             None if pd.isna(item.geonames_id) else int(item.geonames_id),
             None if pd.isna(item.population) else int(item.population),
         )
+        if resolution.method == "coordinates":
+            # no name matched: the place nearest an item's point is no evidence (a region's
+            # point lies near some village), so the item stays itself
+            reason = f"no GeoNames place of the name; gn:{resolution.geonames_id} lies near"
+            resolution = Resolution(None, "unresolved", reason=reason)
         record = {
             "city_id": resolution.city_id,
             "method": resolution.method,
@@ -73,8 +82,11 @@ def identify_items(
         if resolution.city_id is None and country is not None:
             record.update(city_id=f"wd:{item.qid}", method=WIKIDATA_ITEM, confidence=1.0)
         elif country is None and resolution.city_id is None:
-            stated = f" ({given!r} is no GeoNames country)" if given else ""
-            record["reason"] = f"Wikidata item {item.qid} has no country (P17){stated}"
+            if given:
+                why = f"its country's ISO code {given!r} is no GeoNames country"
+            else:
+                why = "it has no country (P17) with an ISO 3166-1 code (P297)"
+            record["reason"] = f"Wikidata item {item.qid} is no city: {why}"
         records.append({**item._asdict(), **record})
         found.append(
             {
@@ -83,7 +95,7 @@ def identify_items(
                 "source_table": "wikidata_items",
                 "source_id": item.qid,
                 "wikidata_qid": item.qid,
-                "source_name": item.label,
+                "source_name": label or item.qid,
                 "source_country": given,
                 "source_admin1": None,
                 **record,
@@ -100,16 +112,30 @@ def _number(value: object) -> float | None:
     return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
 
 
+def fetch_year(statements: pd.DataFrame) -> int:
+    """The year the statements were fetched, from their snapshot id ('20261122T...'), so
+    that rebuilding the same snapshot in another year says the same about which
+    agreements have ended; the current year without statements."""
+    ids = statements["snapshot_id"].dropna()
+    stamp = str(ids.iloc[0]) if len(ids) else ""
+    return int(stamp[:4]) if stamp[:4].isdigit() else datetime.now(UTC).year
+
+
+TWINNED_KINDS = ("twinning", "sister_city")  # what P190 states, under either name
+
+
 def build_agreements(
     statements: pd.DataFrame,
     places: pd.DataFrame,
     this_year: int,
-    existing: set[str] | None = None,
+    existing: set[tuple[str, str]] | None = None,
 ) -> Built:
     """One 'twinning' agreement per pair of cities that P190 statements (rows of
-    wikidata.statements_frame plus their snapshot_id) link, citing every
-    statement. Deprecated statements, statements whose item is no city, self-pairs and
-    pairs another source already states with the same kind are rejected with the reason.
+    wikidata.statements_frame plus their snapshot_id) link, citing every statement.
+    Deprecated statements, statements whose item is no city, self-pairs and pairs
+    another source already states as twinned (`existing`: (city_a_id, city_b_id) of its
+    twinning and sister_city rows) are rejected with the reason; so is every statement
+    of a pair whose row is rejected.
 
     is_reciprocal: both cities' items state the link. start_year: the earliest stated
     (start_date only when that statement gives the day). end_year: the latest stated end;
@@ -126,28 +152,62 @@ def build_agreements(
         same, "self_pair", "both items are the same city", "city_a_id", frame.loc[same, "city_a_id"]
     )
     frame = frame.drop(index=same)
-    table = _pairs(frame, by_qid["label"], this_year)
+    groups = _statement_groups(
+        frame, lambda s: (min(s["city_a_id"], s["city_b_id"]), max(s["city_a_id"], s["city_b_id"]))
+    )
+    table = _pairs(groups, _labels(by_qid["label"]), this_year)
     table["agreement_id"] = [
         stable_id("agr", a, b, TWINNING)
         for a, b in zip(table["city_a_id"], table["city_b_id"], strict=True)
     ]
-    known = table.index[table["agreement_id"].isin(existing or set())]
+    pairs = pd.Series(list(zip(table["city_a_id"], table["city_b_id"], strict=True)), table.index)
+    known = table.index[pairs.isin(existing or set())]
     rejects.add(
         known,
         "duplicate",
-        "another source states this pair and kind already",
+        "another source states this pair already, as a twinning or sister-city agreement",
         "agreement_id",
         table.loc[known, "agreement_id"],
     )
-    return accept(table.drop(index=known), Agreements, "agreement_id", rejects, matches)
+    return _accept_grouped(
+        table.drop(index=known), groups, Agreements, "agreement_id", rejects, matches
+    )
+
+
+def _accept_grouped(
+    table: pd.DataFrame,
+    groups: dict[tuple[str, str], list[tuple[Any, Statement]]],
+    model: type[pa.DataFrameModel],
+    key: str,
+    rejects: Rejects,
+    matches: Matches,
+) -> Built:
+    """accept() for rows that each stand for a group of statements (indexed by the
+    first): when a group's row is not published, its other statements are rejected too,
+    each naming the first, so no statement is lost."""
+    built = accept(table, model, key, rejects, matches)
+    published = set(built.table[key])
+    rows = dict(zip(table.index, table[key], strict=True))
+    for members in groups.values():
+        first, others = members[0][0], pd.Index([i for i, _ in members[1:]])
+        if rows.get(first) not in published and len(others):
+            statement = members[0][1]["statement_id"]
+            reason = f"stands with statement {statement} for one row, which was not published"
+            rejects.add(others, "rejected_with_its_row", reason)
+    return Built(built.table, rejects.frame(), built.matches)
 
 
 def _current(rows: pd.DataFrame, rejects: Rejects) -> pd.DataFrame:
-    """The statements Wikidata does not mark deprecated; the others are rejected."""
+    """The statements Wikidata does not mark deprecated and whose value is an item; the
+    others are rejected with the reason."""
     deprecated = rows.index[rows["rank"] == "deprecated"]
     reason = "Wikidata marks the statement deprecated"
     rejects.add(deprecated, "deprecated_statement", reason, "rank", "deprecated")
-    return rows.drop(index=deprecated)
+    rows = rows.drop(index=deprecated)
+    no_item = rows.index[~rows["object_qid"].astype(str).str.fullmatch(r"Q[1-9][0-9]*")]
+    reason = "the statement's value is no item (Wikidata's 'unknown value')"
+    rejects.add(no_item, "not_an_item", reason, "object_qid", rows.loc[no_item, "object_qid"])
+    return rows.drop(index=no_item)
 
 
 def _as_cities(
@@ -207,8 +267,7 @@ def build_memberships(
                 "source_city_name": names.get(first["subject_qid"]) or first["subject_qid"],
                 "source": SOURCE.slug,
                 "source_url": ITEM_URL + str(first["subject_qid"]),
-                "citation": "Wikidata P463 statements "
-                + "; ".join(s["statement_id"] for s in statements),
+                "citation": _citation("P463", statements),
                 "snapshot_id": first["snapshot_id"],
             }
         )
@@ -225,7 +284,9 @@ def build_memberships(
         "membership_id",
         table.loc[known, "membership_id"],
     )
-    return accept(table.drop(index=known), Memberships, "membership_id", rejects, matches)
+    return _accept_grouped(
+        table.drop(index=known), groups, Memberships, "membership_id", rejects, matches
+    )
 
 
 REVIEW_COLUMNS = [
@@ -248,10 +309,13 @@ def review_network_qids(
     snapshot_id: str | None,
 ) -> pd.DataFrame:
     """For a curator, one or more rows per registry network: its QID 'confirmed' (the
-    fetch found that item) or 'not_found'; for a network without a confirmed QID, each
-    item named like it ('candidate'), or 'no_candidate'. Without a stored fetch nothing
-    can be confirmed: every network is 'not_checked'."""
+    fetch found that item) or 'not_found'; 'invalid_qid' for a value that is no QID and
+    'shared_qid' for one two networks give (neither is confirmed); for a network without
+    a confirmed QID, each item named like it ('candidate'), or 'no_candidate'. Without a
+    stored fetch nothing can be confirmed: 'not_checked'."""
     labels = network_items.set_index("qid")["label"] if len(network_items) else pd.Series()
+    given_qids = registry["wikidata_qid"].dropna()
+    shared = set(given_qids[given_qids.duplicated(keep=False)])
     rows = []
     for network in registry.itertuples(index=False):
         given = network.wikidata_qid if isinstance(network.wikidata_qid, str) else None
@@ -261,6 +325,12 @@ def review_network_qids(
             "registry_qid": given,
             "snapshot_id": snapshot_id,
         }
+        if given is not None and not re.fullmatch(WIKIDATA_QID_PATTERN, given):
+            rows.append({**base, "finding": "invalid_qid"})
+            given = None
+        elif given in shared:
+            rows.append({**base, "finding": "shared_qid", "qid": given})
+            given = None
         if snapshot_id is None:
             rows.append({**base, "finding": "not_checked"})
             continue
@@ -314,19 +384,19 @@ def _statement_groups(
     return dict(sorted(groups.items()))
 
 
-def _pairs(frame: pd.DataFrame, labels: pd.Series, this_year: int) -> pd.DataFrame:
+def _pairs(
+    groups: dict[tuple[str, str], list[tuple[Any, Statement]]],
+    names: dict[str, str],
+    this_year: int,
+) -> pd.DataFrame:
     """One row per unordered city pair, indexed by its first statement's row."""
-    names = _labels(labels)
-    groups = _statement_groups(
-        frame, lambda s: (min(s["city_a_id"], s["city_b_id"]), max(s["city_a_id"], s["city_b_id"]))
-    )
     rows = []
     for (a, b), members in groups.items():
         statements = [s for _, s in members]
         first = statements[0]
         directions = {(s["city_a_id"], s["city_b_id"]) for s in statements}
         dated = [s for s in statements if s["start_year"] is not None]
-        start = min(dated, key=lambda s: (s["start_year"], s["statement_id"])) if dated else None
+        start = min(dated, key=_earliest) if dated else None
         ends = [s["end_year"] for s in statements if s["end_year"] is not None]
         end_year = int(max(ends)) if ends else None
         a_side, b_side = first["subject_qid"], first["object_qid"]
@@ -348,8 +418,7 @@ def _pairs(frame: pd.DataFrame, labels: pd.Series, this_year: int) -> pd.DataFra
                 "city_b_source_name": names.get(b_side) or b_side,
                 "source": SOURCE.slug,
                 "source_url": ITEM_URL + str(first["subject_qid"]),
-                "citation": "Wikidata P190 statements "
-                + "; ".join(s["statement_id"] for s in statements),
+                "citation": _citation("P190", statements),
                 "snapshot_id": first["snapshot_id"],
             }
         )
@@ -357,6 +426,19 @@ def _pairs(frame: pd.DataFrame, labels: pd.Series, this_year: int) -> pd.DataFra
         columns = [c for c in Agreements.to_schema().columns if c != "agreement_id"]
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     return pd.DataFrame(rows).set_index("index").rename_axis(None)
+
+
+def _earliest(statement: Statement) -> tuple[int, bool, str]:
+    """Sort key for the earliest start; of statements giving that year, one giving the day."""
+    return statement["start_year"], statement["start_date"] is None, statement["statement_id"]
+
+
+def _citation(prop: str, statements: list[Statement]) -> str:
+    """'Wikidata P190 statements Q1$...; Q2$...; references: https://...': every statement
+    behind a row, and the reference URLs they give."""
+    text = f"Wikidata {prop} statements " + "; ".join(s["statement_id"] for s in statements)
+    urls = sorted({u for s in statements for u in (s["reference_urls"] or "").split()})
+    return text + (f"; references: {' '.join(urls)}" if urls else "")
 
 
 def _stated(statements: list[Statement], names: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ from dataclasses import replace
 import dagster as dg
 import pandas as pd
 
-from assets.sources import SourceFile, geonames, registry, wikidata
+from assets.sources import ParseError, SourceFile, geonames, registry, wikidata
 from pipeline.http import FetchError
 from pipeline.resources import HttpResource, SnapshotStoreResource
 from pipeline.snapshots import utc_now
@@ -77,7 +77,7 @@ def raw_wikidata(
     stale = None
     if config.fetch:
         client = wikidata.WikidataClient(
-            http.session(statuses=wikidata.SESSION_RETRY_STATUSES),
+            wikidata.session(http),
             sparql_url=config.sparql_url,
             api_url=config.api_url,
             timeout=http.timeout,
@@ -96,7 +96,7 @@ def raw_wikidata(
             context.log.info(
                 f"wikidata: {state} {snapshot.snapshot_id} ({client.requests} requests)"
             )
-        except FetchError as error:
+        except (FetchError, ParseError) as error:  # a reply the parsers refuse fails it too
             when = f"{utc_now():%Y-%m-%dT%H:%M:%SZ}"
             stale = f"stale: refresh failed at {when}: {error}"
             context.log.warning(f"{error}; keeping the last stored fetch")

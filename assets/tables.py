@@ -5,7 +5,6 @@ accept; `rejected_rows` gathers them for the release.
 """
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -220,8 +219,12 @@ def agreements(
     twinned = build_wikidata.build_agreements(
         parsed_wikidata__statements,
         wikidata_places,
-        this_year=datetime.now(UTC).year,
-        existing=set(curated.table["agreement_id"]),
+        this_year=build_wikidata.fetch_year(parsed_wikidata__statements),
+        existing={
+            (row.city_a_id, row.city_b_id)
+            for row in curated.table.itertuples(index=False)
+            if row.kind in build_wikidata.TWINNED_KINDS
+        },
     )
     by_source = {"registry": len(curated.table), "wikidata": len(twinned.table)}
     yield from _emit(

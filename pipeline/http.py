@@ -38,12 +38,15 @@ def build_session(
     retries: int = 3,
     backoff: float = 2.0,
     statuses: tuple[int, ...] = RETRY_STATUSES,
+    honour_retry_after: bool = True,
 ) -> requests.Session:
     """A session that retries idempotent GETs on connection errors and the given statuses
     (429/5xx), honouring Retry-After (capped by urllib3's backoff_max) between attempts.
 
     A source that must treat some statuses its own way (Wikidata's 429 and 503) leaves
-    them out of `statuses` and handles them itself."""
+    them out of `statuses` and sets honour_retry_after=False: urllib3 otherwise retries any
+    429 or 503 that carries Retry-After, whatever `statuses` says, and sleeps as long as
+    the header asks."""
     retry = Retry(
         total=retries,
         connect=retries,
@@ -53,7 +56,7 @@ def build_session(
         backoff_max=120,
         status_forcelist=statuses,
         allowed_methods=frozenset({"GET", "HEAD"}),
-        respect_retry_after_header=True,
+        respect_retry_after_header=honour_retry_after,
         raise_on_status=False,
     )
     session = requests.Session()

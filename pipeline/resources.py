@@ -50,9 +50,17 @@ class HttpResource(dg.ConfigurableResource):
     connect_timeout_seconds: float = 10.0
     read_timeout_seconds: float = 70.0
 
-    def session(self, statuses: tuple[int, ...] = RETRY_STATUSES) -> requests.Session:
-        """A session retrying `statuses`; a source that handles some itself leaves them out."""
-        return build_session(retries=self.retries, backoff=self.backoff_seconds, statuses=statuses)
+    def session(
+        self, statuses: tuple[int, ...] = RETRY_STATUSES, honour_retry_after: bool = True
+    ) -> requests.Session:
+        """A session retrying `statuses`; a source that handles some itself leaves them out
+        (see build_session)."""
+        return build_session(
+            retries=self.retries,
+            backoff=self.backoff_seconds,
+            statuses=statuses,
+            honour_retry_after=honour_retry_after,
+        )
 
     @property
     def timeout(self) -> tuple[float, float]:

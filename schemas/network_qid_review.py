@@ -7,7 +7,15 @@ from pandera.typing import Series
 
 from schemas.codes import NETWORK_ID_PATTERN, WIKIDATA_QID_PATTERN
 
-FINDINGS = ("confirmed", "not_found", "candidate", "no_candidate", "not_checked")
+FINDINGS = (
+    "confirmed",
+    "not_found",
+    "invalid_qid",
+    "shared_qid",
+    "candidate",
+    "no_candidate",
+    "not_checked",
+)
 
 
 class NetworkQidReview(pa.DataFrameModel):
@@ -17,13 +25,14 @@ class NetworkQidReview(pa.DataFrameModel):
     network_name: Series[str] = pa.Field(description="The network's name in the registry.")
     registry_qid: Series[str] = pa.Field(
         nullable=True,
-        str_matches=WIKIDATA_QID_PATTERN,
-        description="The QID the registry gives the network, if any.",
+        description="The QID the registry gives the network, if any, as written there (a "
+        "value that is no QID is reported as invalid_qid).",
     )
     finding: Series[str] = pa.Field(
         isin=FINDINGS,
         description="confirmed (the fetch found the registry's QID), not_found (it did "
-        "not), candidate (an item whose English label or alias is the network's name or "
+        "not), invalid_qid (the registry's value is no QID), shared_qid (two networks give "
+        "it), candidate (an item whose English label or alias is the network's name or "
         "acronym), no_candidate, or not_checked (no Wikidata fetch stored).",
     )
     qid: Series[str] = pa.Field(

@@ -54,8 +54,18 @@ ENTITY_BATCH = 50  # wbgetentities' limit for ordinary clients
 DEFAULT_WAIT = 60.0
 MAX_WAIT = 300.0
 STATUS_RETRIES = 4
-# The statuses the session itself may retry; 429 and 503 are the client's (see above).
-SESSION_RETRY_STATUSES = (500, 502, 504)
+# The statuses the session itself may retry; 429 and 503 are the client's (see above), and
+# a 500 from the query service is usually a query that ran out of time: not sent again.
+SESSION_RETRY_STATUSES = (502, 504)
+
+
+def session(http: Any) -> requests.Session:
+    """The session Wikidata is fetched with, from the pipeline's HttpResource: urllib3
+    retries only broken connections and gateway errors, and never waits out a
+    Retry-After itself (WikidataClient does, capped)."""
+    return http.session(statuses=SESSION_RETRY_STATUSES, honour_retry_after=False)
+
+
 # maxlag=5 asks the API to refuse work while replication lags; it answers HTTP 200 with an
 # error object and Retry-After, and the request is tried again.
 MAXLAG = 5
@@ -258,6 +268,11 @@ def sparql_body_problem(body: bytes) -> str | None:
         document = json.loads(body)
     except ValueError as error:
         return f"the body is not JSON ({error}): {body[:80]!r}"
+    return sparql_document_problem(document)
+
+
+def sparql_document_problem(document: object) -> str | None:
+    """Why parsed JSON is not a SPARQL JSON result, or None when it is one."""
     if not isinstance(document, dict):
         return "the body is not a JSON object"
     bindings = document.get("results", {})
@@ -446,7 +461,7 @@ def fetch(
     """Fetch everything and store it as one snapshot; nothing is stored when any request
     fails, so a snapshot is always a whole fetch."""
     bundle = fetch_bundle(client, networks)
-    origin = f"{SPARQL_URL} and {API_URL} ({client.requests} requests)"
+    origin = f"{client.sparql_url} and {client.api_url} ({client.requests} requests)"
     return store.store(SOURCE.slug, BUNDLE_FILE, bundle.chunks(), origin, SOURCE.licence)
 
 
@@ -533,7 +548,7 @@ def parse_sparql_json(body: bytes, file_name: str) -> list[dict[str, Any]]:
         document = json.loads(body)
     except ValueError as error:
         raise ParseError(SOURCE.slug, file_name, "start", f"not JSON: {error}") from None
-    problem = sparql_body_problem(body)
+    problem = sparql_document_problem(document)
     if problem:
         raise ParseError(SOURCE.slug, file_name, "top level", problem)
     rows = []
@@ -583,8 +598,11 @@ def query_statements(
     several references), one Statement each, references gathered."""
     found: dict[str, dict[str, Any]] = {}
     for number, row in enumerate(rows, start=1):
-        subject, target = qid_of(row.get(subject_var)), qid_of(row.get(object_var))
-        if subject is None or target is None or "statement" not in row:
+        subject = qid_of(row.get(subject_var))
+        # 'unknown value' arrives as a blank-node IRI, not an item: kept as given, so the
+        # builder can reject the statement with that reason
+        target = qid_of(row.get(object_var)) or str(row.get(object_var) or "")
+        if subject is None or not target or "statement" not in row:
             where = f"solution {number}"
             missing = f"{subject_var}, {object_var} or statement missing"
             raise ParseError(SOURCE.slug, file_name, where, missing)

@@ -190,7 +190,10 @@ def test_refresh_brings_wikidata_twinnings_into_the_release(
                 None,
                 None,
                 "Wikidata P190 statements Q2112$fa2b9dbe-44c4-e3aa-b1b7-6725768477cf; "
-                "Q474605$0a1b2c3d-0000-4000-8000-000000000001",
+                "Q474605$0a1b2c3d-0000-4000-8000-000000000001; references: "
+                "http://www.rochdale.gov.uk/leisure-and-culture/Pages/20-things-to-know.aspx "
+                "https://example.org/bielefeld/partnerstaedte "
+                "https://example.org/rochdale/twin-towns",
             ),
             (
                 "Weimar",

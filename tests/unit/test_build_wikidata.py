@@ -1,5 +1,7 @@
 """Wikidata into the tables: which city each item is, and one agreement per city pair."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -87,7 +89,9 @@ def test_an_item_without_a_known_country_is_no_city(resolver: Resolver) -> None:
     places, _ = places_of(data, resolver)
     zamosc = places.set_index("qid").loc["Q145972"]
     assert zamosc["city_id"] is None or pd.isna(zamosc["city_id"])
-    assert zamosc["reason"] == "Wikidata item Q145972 has no country (P17)"
+    assert zamosc["reason"] == (
+        "Wikidata item Q145972 is no city: it has no country (P17) with an ISO 3166-1 code (P297)"
+    )
 
 
 def statements_of(data: wd.Fetched) -> pd.DataFrame:
@@ -113,7 +117,9 @@ def test_one_agreement_per_pair_with_every_statement_cited(resolver: Resolver) -
     assert pd.isna(pair["end_year"]) and pd.isna(pair["status"])
     assert pair["citation"] == (
         "Wikidata P190 statements Q2112$fa2b9dbe-44c4-e3aa-b1b7-6725768477cf; "
-        "Q474605$0a1b2c3d-0000-4000-8000-000000000001"
+        "Q474605$0a1b2c3d-0000-4000-8000-000000000001; references: "
+        "http://www.rochdale.gov.uk/leisure-and-culture/Pages/20-things-to-know.aspx "
+        "https://example.org/bielefeld/partnerstaedte https://example.org/rochdale/twin-towns"
     )
     assert pair["source_url"] == "https://www.wikidata.org/wiki/Q2112"
     assert pair["stated_text"].startswith(
@@ -158,7 +164,9 @@ def test_statements_on_items_that_are_no_city_or_the_same_city(resolver: Resolve
     table, rejected = agreements_of(data, resolver)
     lost = rejected[rejected["rule"] == "city_unresolved"]
     assert len(lost) == 2
-    assert set(lost["reason"]) == {"Wikidata item Q474605 has no country (P17)"}
+    assert set(lost["reason"]) == {
+        "Wikidata item Q474605 is no city: it has no country (P17) with an ISO 3166-1 code (P297)"
+    }
     assert list(table.index) == [(f"gn:{WEIMAR}", f"gn:{TRIER}")]
     # Trier's item matched to Weimar's place: a self-pair
     places, _ = places_of(fetched(), resolver)
@@ -168,12 +176,24 @@ def test_statements_on_items_that_are_no_city_or_the_same_city(resolver: Resolve
 
 
 def test_a_pair_another_source_states_is_not_published_twice(resolver: Resolver) -> None:
-    table, _ = agreements_of(fetched(), resolver)
-    known = {table.loc[(f"gn:{WEIMAR}", f"gn:{TRIER}"), "agreement_id"]}
-    again, rejected = agreements_of(fetched(), resolver, existing=known)
-    assert len(again) == 1
+    # the registry states Rochdale-Bielefeld (as sister cities, say): both of Wikidata's
+    # statements for the pair are rejected, neither is lost
+    pair = (f"gn:{ROCHDALE}", f"gn:{BIELEFELD}")
+    again, rejected = agreements_of(fetched(), resolver, existing={pair})
+    assert list(again.index) == [(f"gn:{WEIMAR}", f"gn:{TRIER}")]
     duplicate = rejected[rejected["rule"] == "duplicate"]
-    assert duplicate["reason"].tolist() == ["another source states this pair and kind already"]
+    assert duplicate["source_row"].tolist() == [
+        "statement Q2112$fa2b9dbe-44c4-e3aa-b1b7-6725768477cf"
+    ]
+    assert duplicate["reason"].tolist() == [
+        "another source states this pair already, as a twinning or sister-city agreement"
+    ]
+    (follower,) = rejected[rejected["rule"] == "rejected_with_its_row"].itertuples(index=False)
+    assert follower.source_row == "statement Q474605$0a1b2c3d-0000-4000-8000-000000000001"
+    assert follower.reason == (
+        "stands with statement Q2112$fa2b9dbe-44c4-e3aa-b1b7-6725768477cf for one row, "
+        "which was not published"
+    )
 
 
 def test_cities_take_their_items_and_wikidata_only_cities_their_own_row(
@@ -282,7 +302,8 @@ def test_memberships_from_member_of_statements(resolver: Resolver) -> None:
     )
     assert pd.isna(bielefeld["left_year"])
     assert bielefeld["citation"] == (
-        "Wikidata P463 statements Q2112$EB6FE0A1-B1DD-40D5-8329-E9CCE7094031"
+        "Wikidata P463 statements Q2112$EB6FE0A1-B1DD-40D5-8329-E9CCE7094031; references: "
+        "http://www.mayorsforpeace.org/english/membercity/map/europe.html"
     )
     assert bielefeld["source_city_name"] == "Bielefeld"
     rochdale = table.loc[f"gn:{ROCHDALE}"]
@@ -332,3 +353,81 @@ def test_an_item_without_a_label_is_named_by_its_qid(resolver: Resolver) -> None
     admin1 = pd.DataFrame(columns=["country_code", "admin1_code", "admin1_name"])
     cities = build_cities(gazetteer(), admin1, places, pd.Series(["wd:Q3138"]))
     assert cities["name"].tolist() == ["Q3138"]
+    _, matches = places_of(data, resolver)
+    crosswalk = build_city_ids([matches]).set_index("source_id")
+    assert crosswalk.loc["Q3138", "source_name"] == "Q3138"
+
+
+def test_a_region_near_a_village_stays_its_own_item(resolver: Resolver) -> None:
+    # a made-up region item named like no place, its point 2 km from Trier
+    data = fetched()
+    trier = data.entities["Q3138"]
+    data.entities["Q3138"] = wd.Entity(
+        **{
+            **trier.__dict__,
+            "labels": {"en": "Region Trier-Saar"},
+            "latitude": 49.74,
+            "longitude": 6.63,
+        }
+    )
+    places, _ = places_of(data, resolver)
+    region = places.set_index("qid").loc["Q3138"]
+    assert (region["city_id"], region["method"]) == ("wd:Q3138", "wikidata_item")
+    assert region["reason"] == f"no GeoNames place of the name; gn:{TRIER} lies near"
+
+
+def test_an_unknown_value_is_rejected_not_a_parse_error(resolver: Resolver) -> None:
+    body = json.loads((FIXTURES / "wikidata" / "twinning-page-1.json").read_bytes())
+    genid = "http://www.wikidata.org/.well-known/genid/0c1d2e3f4a5b6c7d"
+    body["results"]["bindings"][0]["twin"] = {"type": "uri", "value": genid}
+    rows = wd.parse_sparql_json(json.dumps(body).encode(), "page-1")
+    statements = wd.twinning_statements(rows, "page-1")
+    assert {s.object for s in statements} == {genid, "Q2112"}
+    data = fetched()
+    data.statements = statements
+    places, _ = places_of(data, resolver)
+    built = build_wikidata.build_agreements(statements_of(data), places, 2026)
+    (rejected,) = built.rejected.itertuples(index=False)
+    assert (rejected.rule, rejected.value) == ("not_an_item", genid)
+    assert len(built.table) == 1  # Rochdale's own statement still makes the pair
+
+
+def test_a_malformed_or_shared_registry_qid_is_reported_not_confirmed() -> None:
+    registry = REGISTRY.assign(
+        wikidata_qid=["https://www.wikidata.org/wiki/Q747279", "Q1768108", "Q1768108", None]
+    )
+    review = build_wikidata.review_network_qids(registry, network_items(), candidates(), SNAPSHOT)
+    findings = review.groupby("network_id")["finding"].apply(set).to_dict()
+    assert "invalid_qid" in findings["mayors_for_peace"]
+    assert "shared_qid" in findings["climate_alliance"] and "shared_qid" in findings["c40"]
+    assert build_wikidata.confirmed_qids(review) == {}
+    invalid = review[review["finding"] == "invalid_qid"]
+    assert invalid["registry_qid"].tolist() == ["https://www.wikidata.org/wiki/Q747279"]
+
+
+def test_the_day_is_kept_when_another_statement_gives_only_the_year(resolver: Resolver) -> None:
+    data = fetched()
+    statements = statements_of(data)
+    # Trier's side states the same 1987 start at year precision
+    extra = statements[statements["object_qid"] == "Q3138"].assign(
+        statement_id="Q3138$00000000-0000-4000-8000-000000000003",
+        subject_qid="Q3138",
+        object_qid="Q3955",
+        start_date=None,
+        end_year=pd.NA,
+        source_row="statement Q3138$00000000-0000-4000-8000-000000000003",
+    )
+    both = pd.concat([extra, statements], ignore_index=True)
+    places, _ = places_of(data, resolver)
+    built = build_wikidata.build_agreements(both, places, 2026)
+    pair = built.table.set_index("city_b_id").loc[f"gn:{TRIER}"]
+    assert (pair["start_year"], pair["start_date"], bool(pair["is_reciprocal"])) == (
+        1987,
+        "1987-05-24",
+        True,
+    )
+
+
+def test_the_fetch_year_comes_from_the_snapshot_id() -> None:
+    frame = pd.DataFrame({"snapshot_id": ["20241122T101500123456Z-3f2a9c1d0b7e"]})
+    assert build_wikidata.fetch_year(frame) == 2024

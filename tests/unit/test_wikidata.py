@@ -15,6 +15,7 @@ from werkzeug import Request, Response
 from assets.sources import ParseError
 from assets.sources import wikidata as wd
 from pipeline.http import FetchError, build_session
+from pipeline.resources import HttpResource
 from pipeline.snapshots import SnapshotStore
 from tests.conftest import PROJECT_ROOT, serve_wikidata
 
@@ -424,3 +425,23 @@ def test_a_fetch_with_networks_asks_for_members_labels_and_the_networks_items(
 def test_sparql_strings_are_escaped() -> None:
     assert wd.sparql_string('Say "hi" \\ bye\n') == '"Say \\"hi\\" \\\\ bye "'
     assert wd.network_label_query([]) is None
+
+
+def test_the_production_session_never_waits_out_a_retry_after_itself(
+    httpserver: HTTPServer,
+) -> None:
+    # urllib3 retries any 429 carrying Retry-After unless told not to, sleeping it first;
+    # here the client's own cap (1 s) is below the 2 s asked, so it must fail at once
+    httpserver.expect_request("/sparql").respond_with_data(
+        "slow down", status=429, headers={"Retry-After": "2"}
+    )
+    client = wd.WikidataClient(
+        wd.session(HttpResource(retries=3, backoff_seconds=0)),
+        sparql_url=httpserver.url_for("/sparql"),
+        timeout=(2.0, 5.0),
+        max_wait=1.0,
+        sleep=Sleeps(),
+    )
+    with pytest.raises(FetchError, match="Retry-After 2 s, over the 1 s"):
+        client.sparql(wd.COUNTRIES_QUERY)
+    assert len(httpserver.log) == 1  # urllib3 sent nothing again
