@@ -8,7 +8,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.sources import ParseError, SourceFile, geonames, registry, wikidata
-from pipeline.http import FetchError
+from pipeline.http import FetchError, contact
 from pipeline.resources import HttpResource, SnapshotStoreResource
 from pipeline.snapshots import utc_now
 
@@ -75,6 +75,7 @@ def raw_wikidata(
     keeps the last one, marked stale. With none stored, the build has no Wikidata rows."""
     store = snapshots.store()
     stale = None
+    outcome = "not asked (release job)"
     if config.fetch:
         client = wikidata.WikidataClient(
             wikidata.session(http),
@@ -91,21 +92,27 @@ def raw_wikidata(
             for row in parsed_registry__networks.itertuples(index=False)
         ]
         try:
+            if contact() is None:
+                # Wikimedia's User-Agent policy asks every client for a way to reach its
+                # operator; without one the source is not queried at all
+                raise FetchError(
+                    "wikidata: not queried: set CITYDIP_CONTACT to your URL or e-mail "
+                    "address, which the User-Agent carries as Wikimedia's policy asks"
+                )
             snapshot, created = wikidata.fetch(store, client, networks)
             state = "new snapshot" if created else "unchanged"
-            context.log.info(
-                f"wikidata: {state} {snapshot.snapshot_id} ({client.requests} requests)"
-            )
+            outcome = f"{state} {snapshot.snapshot_id} ({client.requests} requests)"
+            context.log.info(f"wikidata: {outcome}")
         except (FetchError, ParseError) as error:  # a reply the parsers refuse fails it too
             when = f"{utc_now():%Y-%m-%dT%H:%M:%SZ}"
-            stale = f"stale: refresh failed at {when}: {error}"
+            outcome = stale = f"stale: refresh failed at {when}: {error}"
             context.log.warning(f"{error}; keeping the last stored fetch")
     files = {
         role: file and with_note(file, stale) for role, file in wikidata.select_files(store).items()
     }
     if files["bundle"] is None:
         context.log.warning("wikidata: no fetch stored; the build has no Wikidata rows")
-    context.add_output_metadata(_files_metadata(files))
+    context.add_output_metadata({**_files_metadata(files), "refresh": outcome})
     return files
 
 

@@ -22,8 +22,17 @@ def user_agent() -> str:
         release = version("citydiplomacy")
     except PackageNotFoundError:
         release = "unknown"
-    contact = os.environ.get("CITYDIP_CONTACT", "").strip() or "no contact configured"
-    return f"citydiplomacy-pipeline/{release} (open-data research pipeline; {contact})"
+    return (
+        f"citydiplomacy-pipeline/{release} (open-data research pipeline; {contact() or NO_CONTACT})"
+    )
+
+
+NO_CONTACT = "no contact configured"
+
+
+def contact() -> str | None:
+    """The operator's contact (CITYDIP_CONTACT), or None when unset."""
+    return os.environ.get("CITYDIP_CONTACT", "").strip() or None
 
 
 class FetchError(Exception):

@@ -146,8 +146,9 @@ def test_refresh_fetches_geonames_then_releases(home: Path, httpserver: HTTPServ
 
 
 def test_refresh_brings_wikidata_twinnings_into_the_release(
-    home: Path, httpserver: HTTPServer
+    home: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("CITYDIP_CONTACT", "https://example.org/citydiplomacy-tests")
     # a curator has given Mayors for Peace its QID in the registry
     networks = home / "raw" / "registry" / "networks.csv"
     with networks.open(newline="", encoding="utf-8") as handle:
@@ -265,7 +266,10 @@ def test_refresh_brings_wikidata_twinnings_into_the_release(
         assert orphans == (0,)
 
 
-def test_a_failed_wikidata_refresh_keeps_the_last_fetch(home: Path, httpserver: HTTPServer) -> None:
+def test_a_failed_wikidata_refresh_keeps_the_last_fetch(
+    home: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CITYDIP_CONTACT", "https://example.org/citydiplomacy-tests")
     geonames = {"fetch": True, "base_url": serve_geonames_dump(httpserver)}
     good = {
         "ops": {
@@ -364,3 +368,22 @@ def test_materializing_only_the_release_after_a_failed_check_publishes_nothing(
     assert not (home / "warehouse" / "releases").exists() or not list(
         (home / "warehouse" / "releases").glob("20*")
     )
+
+
+def test_wikidata_is_not_queried_without_a_contact(
+    home: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CITYDIP_CONTACT", raising=False)
+    config = {
+        "ops": {
+            "raw_geonames": {"config": {"fetch": False}},
+            "raw_wikidata": {"config": serve_wikidata(httpserver)},
+        }
+    }
+    result = run(home, "refresh", config)
+    assert result.success
+    assert httpserver.log == []
+    assert not (home / "raw" / "wikidata").exists()
+    (materialized,) = result.asset_materializations_for_node("raw_wikidata")
+    refresh = materialized.metadata["refresh"].value  # type: ignore[attr-defined]
+    assert "wikidata: not queried: set CITYDIP_CONTACT" in refresh
