@@ -161,33 +161,30 @@ def build_agreements(
         for a, b in zip(table["city_a_id"], table["city_b_id"], strict=True)
     ]
     pairs = pd.Series(list(zip(table["city_a_id"], table["city_b_id"], strict=True)), table.index)
-    known = table.index[pairs.isin(existing or set())]
-    rejects.add(
-        known,
-        "duplicate",
-        "another source states this pair already, as a twinning or sister-city agreement",
-        "agreement_id",
-        table.loc[known, "agreement_id"],
-    )
-    return _accept_grouped(
-        table.drop(index=known), groups, Agreements, "agreement_id", rejects, matches
-    )
+    stated = "another source states this pair already, as a twinning or sister-city agreement"
+    known = (pairs.isin(existing or set()), stated)
+    return _accept_grouped(table, groups, known, Agreements, "agreement_id", rejects, matches)
 
 
 def _accept_grouped(
     table: pd.DataFrame,
     groups: dict[tuple[str, str], list[tuple[Any, Statement]]],
+    known: tuple[pd.Series, str],
     model: type[pa.DataFrameModel],
     key: str,
     rejects: Rejects,
     matches: Matches,
 ) -> Built:
     """accept() for rows that each stand for a group of statements (indexed by the
-    first): when a group's row is not published, its other statements are rejected too,
-    each naming the first, so no statement is lost."""
-    built = accept(table, model, key, rejects, matches)
+    first), after rejecting the rows another source states already (`known`: a mask and
+    the reason). When a group's row is not published, its other statements are rejected
+    too, each naming the first, so no statement is lost."""
+    mask, reason = known
+    duplicates = table.index[mask]
+    rejects.add(duplicates, "duplicate", reason, key, table.loc[duplicates, key])
+    built = accept(table.drop(index=duplicates), model, key, rejects, matches)
     published = set(built.table[key])
-    rows = dict(zip(table.index, table[key], strict=True))
+    rows = dict(zip(table.index, table[key], strict=True))  # duplicates included
     for members in groups.values():
         first, others = members[0][0], pd.Index([i for i, _ in members[1:]])
         if rows.get(first) not in published and len(others):
@@ -276,17 +273,9 @@ def build_memberships(
         if records
         else pd.DataFrame({c: pd.Series(dtype=object) for c in Memberships.to_schema().columns})
     )
-    known = table.index[table["membership_id"].isin(existing or set())]
-    rejects.add(
-        known,
-        "duplicate",
-        "another source states this membership already",
-        "membership_id",
-        table.loc[known, "membership_id"],
-    )
-    return _accept_grouped(
-        table.drop(index=known), groups, Memberships, "membership_id", rejects, matches
-    )
+    stated = "another source states this membership already"
+    known = (table["membership_id"].isin(existing or set()), stated)
+    return _accept_grouped(table, groups, known, Memberships, "membership_id", rejects, matches)
 
 
 REVIEW_COLUMNS = [
