@@ -17,6 +17,7 @@ from schemas.city_ids import CityIds
 from schemas.commitments import Commitments
 from schemas.gazetteer import Gazetteer
 from schemas.memberships import Memberships
+from schemas.network_qid_review import NetworkQidReview
 from schemas.networks import Networks
 from schemas.rejected_rows import RejectedRows
 from schemas.sources import Sources
@@ -180,6 +181,17 @@ BASE[UnresolvedNames] = {
     "rows": 1,
     "snapshot_id": "registry-memberships-abc",
 }
+BASE[NetworkQidReview] = {
+    "network_id": "mayors_for_peace",
+    "network_name": "Mayors for Peace",
+    "registry_qid": "Q747279",
+    "finding": "confirmed",
+    "qid": "Q747279",
+    "label": "Mayors for Peace",
+    "description": None,
+    "matched_name": None,
+    "snapshot_id": "20261122T000000000000Z-wikidata0001",
+}
 MODELS = list(BASE)
 PROVENANCE_MODELS = [Memberships, Agreements, Commitments]
 YEARS = {
@@ -308,7 +320,18 @@ CASES = [
     case(Memberships, {"city_id": "3067696"}, "city_id", "str_matches", "city_id"),
     case(Memberships, {"role": "boss"}, "role", "isin", "role"),
     case(Memberships, {"joined_year": 2021}, None, "left_after_joined", "left-before-joined"),
+    # --- network_qid_review
+    case(NetworkQidReview, {"finding": "probably"}, "finding", "isin", "finding-code"),
+    case(NetworkQidReview, {"qid": "Q0"}, "qid", "str_matches", "qid-zero"),
+    case(NetworkQidReview, {"network_id": "Mayors"}, "network_id", "str_matches", "network"),
     # --- agreements
+    case(
+        Agreements,
+        {"is_reciprocal": "perhaps"},
+        "is_reciprocal",
+        "coerce_dtype('boolean')",
+        "reciprocal-text",
+    ),
     case(
         Agreements,
         {"agreement_id": "agr:0123456789ABCDEF"},
@@ -506,6 +529,9 @@ def test_models_without_unique_key() -> None:
         ),
         (Agreements, {"is_reciprocal": True, "source": "wikidata"}),
         (CityIds, {"city_id": "wd:Q1085", "geonames_id": None, "method": "wikidata_item"}),
+        # a registry value that is no QID is kept as written, to report it
+        (NetworkQidReview, {"registry_qid": "https://www.wikidata.org/wiki/Q747279"}),
+        (NetworkQidReview, {"finding": "not_checked", "qid": None, "snapshot_id": None}),
         (Gazetteer, {"population": None, "ascii_name": None, "alternate_names": None}),
     ],
     ids=lambda v: name_of(v) if isinstance(v, type) else "-".join(v),
