@@ -41,8 +41,7 @@ def raw_geonames(
             context.log.info(f"geonames: {snapshot.file_name}: {state} {snapshot.snapshot_id}")
         for name, error in errors.items():
             context.log.warning(f"{error}; keeping the last stored {name}")
-            when = f"{utc_now():%Y-%m-%dT%H:%M:%SZ}"
-            stale[geonames.role_of(name)] = f"stale: refresh of {name} failed at {when}: {error}"
+            stale[geonames.role_of(name)] = stale_note(error, f" of {name}")
     files = {
         role: file and with_note(file, stale.get(role))
         for role, file in geonames.select_files(store, config.gazetteer).items()
@@ -104,8 +103,7 @@ def raw_wikidata(
             outcome = f"{state} {snapshot.snapshot_id} ({client.requests} requests)"
             context.log.info(f"wikidata: {outcome}")
         except (FetchError, ParseError) as error:  # a reply the parsers refuse fails it too
-            when = f"{utc_now():%Y-%m-%dT%H:%M:%SZ}"
-            outcome = stale = f"stale: refresh failed at {when}: {error}"
+            outcome = stale = stale_note(error)
             context.log.warning(f"{error}; keeping the last stored fetch")
     files = {
         role: file and with_note(file, stale) for role, file in wikidata.select_files(store).items()
@@ -124,6 +122,11 @@ def raw_registry(
     files = registry.select_files(snapshots.registry_dir)
     context.add_output_metadata(_files_metadata(files))
     return files
+
+
+def stale_note(error: object, what: str = "") -> str:
+    """The note a source's kept snapshot carries when its refresh failed: when and why."""
+    return f"stale: refresh{what} failed at {utc_now():%Y-%m-%dT%H:%M:%SZ}: {error}"
 
 
 def with_note(file: SourceFile, note: str | None) -> SourceFile:
