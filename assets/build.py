@@ -18,6 +18,7 @@ from pandera.errors import SchemaErrors
 from assets.resolve import Resolver
 from assets.sources import SourceFile, SourceInfo
 from schemas.agreements import Agreements
+from schemas.assessments import Assessments
 from schemas.cities import Cities
 from schemas.city_ids import CityIds
 from schemas.codes import NO_MATCH, SPELLING_KEY
@@ -175,7 +176,7 @@ def split_valid_rows(
             return schema.validate(remaining, lazy=True)
         except SchemaErrors as errors:
             cases = errors.failure_cases
-            row_cases = cases[cases["index"].notna()]
+            row_cases = without_echoes(cases[cases["index"].notna()])
             if row_cases.empty:
                 raise SchemaChangedError(
                     f"{rejects.table_name}: the frame as a whole fails its schema:\n"
@@ -194,6 +195,24 @@ def split_valid_rows(
                     rejects.add(where, str(check), f"{check} failed", None, None)
             remaining = remaining.drop(index=row_cases["index"].unique())
     raise SchemaChangedError(f"{rejects.table_name}: validation did not settle after 10 rounds")
+
+
+def without_echoes(cases: pd.DataFrame) -> pd.DataFrame:
+    """The failure cases minus the dtype failure pandera adds after a failed coercion of
+    the same cell: one bad value is one reject."""
+    checks = cases["check"].astype(str)
+    coerced = set(
+        zip(
+            cases.loc[checks.str.startswith("coerce_dtype("), "index"],
+            cases.loc[checks.str.startswith("coerce_dtype("), "column"],
+            strict=True,
+        )
+    )
+    echo = checks.str.startswith("dtype(") & pd.Series(
+        [(i, c) in coerced for i, c in zip(cases["index"], cases["column"], strict=True)],
+        index=cases.index,
+    )
+    return cases[~echo]
 
 
 def drop_duplicates(frame: pd.DataFrame, key: str, rejects: Rejects) -> pd.DataFrame:
@@ -254,13 +273,16 @@ def resolve_column(
     name: str,
     country: str,
     admin1: str,
+    population: str | None = None,
 ) -> pd.DataFrame:
     """How each row's city resolved: city_id (null where unresolved, ambiguous or in
     conflict), method, confidence, runner-up, candidates and reason, plus the reference
-    as given; indexed like `rows`."""
+    as given; indexed like `rows`. A `population` column, where the source states one,
+    tells namesakes apart and refuses a place of a very different size."""
     records = []
     for row in rows.itertuples(index=False):
         values = row._asdict()
+        size = _number(values[population]) if population else None
         city_name, country_code, admin1_code = (
             v if isinstance(v, str) and v.strip() else None
             for v in (values[name], values[country], values[admin1])
@@ -274,7 +296,7 @@ def resolve_column(
             reason = f"{name} and {country} are both needed to find the city"
             records.append({**given, "method": "unresolved", "reason": reason})
             continue
-        found = resolver.resolve(city_name, country_code, admin1_code)
+        found = resolver.resolve(city_name, country_code, admin1_code, population=size)
         records.append(
             {
                 **given,
@@ -291,6 +313,14 @@ def resolve_column(
     return frame.where(frame.notna(), None)
 
 
+def _number(value: object) -> float | None:
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return None if pd.isna(number) else number
+
+
 def resolve_cities(
     frame: pd.DataFrame,
     resolver: Resolver,
@@ -298,11 +328,12 @@ def resolve_cities(
     matches: Matches,
     columns: tuple[str, str, str],
     id_column: str,
+    population: str | None = None,
 ) -> pd.DataFrame:
     """Add `id_column` from (name, country, admin1) columns; rows whose city is not found
     go to `rejects` with the reason and leave the frame. Every outcome goes to `matches`."""
     name, country, admin1 = columns
-    found = resolve_column(frame, resolver, name, country, admin1)
+    found = resolve_column(frame, resolver, name, country, admin1, population)
     matches.add(found)
     frame = frame.assign(**{id_column: found["city_id"]})
     missing = frame[id_column].isna()
@@ -380,12 +411,19 @@ def build_agreements(rows: pd.DataFrame, resolver: Resolver) -> Built:
     return accept(frame, Agreements, "agreement_id", rejects, matches)
 
 
+COMMITMENT_INPUTS = ["stage", "target_type", "stated_kind", "source_id", "population"]
+
+
 def build_commitments(rows: pd.DataFrame, resolver: Resolver) -> Built:
-    """One row per stated commitment of a city."""
+    """One row per stated commitment of a city, from any source's rows in the registry's
+    columns (plus, where the source has them, stage, target_type, stated_kind, source_id
+    and population). A percentage may be written '55', '55%' or 55."""
+    rows = rows.assign(**{c: None for c in COMMITMENT_INPUTS if c not in rows.columns})
     rejects, matches = Rejects(rows, "commitments"), Matches(rows, "commitments")
     columns = ("city_name", "country_code", "admin1_code")
-    frame = resolve_cities(rows, resolver, rejects, matches, columns, "city_id")
+    frame = resolve_cities(rows, resolver, rejects, matches, columns, "city_id", "population")
     frame = frame.rename(columns={"city_name": "city_source_name"})
+    frame["reduction_pct"] = frame["reduction_pct"].map(percentage)
     numbers = ["target_year", "baseline_year", "reduction_pct"]
     frame["commitment_id"] = [
         stable_id("com", city, kind, *(canonical_number(v) for v in values), source)
@@ -393,7 +431,35 @@ def build_commitments(rows: pd.DataFrame, resolver: Resolver) -> Built:
             ["city_id", "kind", *numbers, "source"]
         ].itertuples(index=False)
     ]
+    frame["commitment_key"] = [
+        stable_id("cmk", city, kind, canonical_number(year))
+        for city, kind, year in frame[["city_id", "kind", "target_year"]].itertuples(index=False)
+    ]
     return accept(frame, Commitments, "commitment_id", rejects, matches)
+
+
+def percentage(value: object) -> object:
+    """'55%', '55 %' and '55' as 55.0; anything else as given, for validation to reject."""
+    if isinstance(value, str):
+        text = value.strip().removesuffix("%").strip()
+        try:
+            return float(text)
+        except ValueError:
+            return value
+    return value
+
+
+def build_assessments(rows: pd.DataFrame, resolver: Resolver) -> Built:
+    """One row per city a source assessed, with what it states for the city's targets."""
+    rejects, matches = Rejects(rows, "assessments"), Matches(rows, "assessments")
+    columns = ("city_name", "country_code", "admin1_code")
+    frame = resolve_cities(rows, resolver, rejects, matches, columns, "city_id", "population")
+    frame = frame.rename(columns={"city_name": "city_source_name"})
+    frame["assessment_id"] = [
+        stable_id("asm", source, city)
+        for source, city in frame[["source", "city_id"]].itertuples(index=False)
+    ]
+    return accept(frame, Assessments, "assessment_id", rejects, matches)
 
 
 CROSSWALK_KEY = SPELLING_KEY
@@ -460,6 +526,7 @@ def city_references(
     memberships: pd.DataFrame,
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
+    assessments: pd.DataFrame,
     city_ids: pd.DataFrame,
 ) -> list[pd.Series]:
     """Every column of the other tables that names a city: what `cities` must cover."""
@@ -469,6 +536,7 @@ def city_references(
         agreements["city_a_id"],
         agreements["city_b_id"],
         commitments["city_id"],
+        assessments["city_id"],
         city_ids["city_id"],
     ]
 

@@ -16,6 +16,7 @@ from pandera.errors import SchemaErrors
 from assets.build import city_references
 from pipeline.publish import TABLES
 from schemas.agreements import Agreements
+from schemas.assessments import Assessments
 from schemas.cities import Cities
 from schemas.city_ids import CityIds
 from schemas.commitments import Commitments
@@ -38,6 +39,7 @@ SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "memberships": Memberships,
     "agreements": Agreements,
     "commitments": Commitments,
+    "assessments": Assessments,
     "sources": Sources,
     "rejected_rows": RejectedRows,
     "city_ids": CityIds,
@@ -98,9 +100,10 @@ def uncovered_city_ids(
     memberships: pd.DataFrame,
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
+    assessments: pd.DataFrame,
     city_ids: pd.DataFrame,
 ) -> list[str]:
-    used = city_references(networks, memberships, agreements, commitments, city_ids)
+    used = city_references(networks, memberships, agreements, commitments, assessments, city_ids)
     return missing_keys(used, cities["city_id"])
 
 
@@ -136,6 +139,7 @@ def release_problems(
             tables["memberships"],
             tables["agreements"],
             tables["commitments"],
+            tables["assessments"],
             tables["city_ids"],
         ),
         "memberships_network_fk": unknown_network_ids(tables["memberships"], tables["networks"]),
@@ -157,10 +161,17 @@ def release_problems(
     blocking=True,
     additional_ins={
         n: dg.AssetIn(n)
-        for n in ("networks", "memberships", "agreements", "commitments", "city_ids")
+        for n in (
+            "networks",
+            "memberships",
+            "agreements",
+            "commitments",
+            "assessments",
+            "city_ids",
+        )
     },
-    description="Every city_id that networks, memberships, agreements, commitments or the "
-    "city_ids crosswalk use is in cities.",
+    description="Every city_id that networks, memberships, agreements, commitments, "
+    "assessments or the city_ids crosswalk use is in cities.",
 )
 def cities_cover_references(
     cities: pd.DataFrame,
@@ -168,9 +179,12 @@ def cities_cover_references(
     memberships: pd.DataFrame,
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
+    assessments: pd.DataFrame,
     city_ids: pd.DataFrame,
 ) -> dg.AssetCheckResult:
-    missing = uncovered_city_ids(cities, networks, memberships, agreements, commitments, city_ids)
+    missing = uncovered_city_ids(
+        cities, networks, memberships, agreements, commitments, assessments, city_ids
+    )
     return keys_result(missing, "city_ids")
 
 
@@ -211,12 +225,13 @@ def sources_cover_provenance(
     memberships: pd.DataFrame,
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
+    assessments: pd.DataFrame,
     city_ids: pd.DataFrame,
     unresolved_names: pd.DataFrame,
     network_qid_review: pd.DataFrame,
     rejected_rows: pd.DataFrame,
 ) -> dg.AssetCheckResult:
-    tables = [cities, networks, memberships, agreements, commitments, city_ids]
+    tables = [cities, networks, memberships, agreements, commitments, assessments, city_ids]
     tables += [unresolved_names, network_qid_review, rejected_rows]
     return keys_result(untraced_snapshot_ids(sources, *tables), "snapshot_ids")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from assets.sources import SourceFile, geonames, registry, wikidata
+from assets.sources import SourceFile, geonames, net_zero_tracker, registry, wikidata
 from pipeline.snapshots import read_verified
 
 
@@ -108,6 +108,53 @@ def parsed_wikidata(
         yield dg.Output(
             frame, output_name=f"parsed_wikidata__{name}", metadata=_metadata(frame, file)
         )
+
+
+@dg.multi_asset(
+    group_name="parsed",
+    outs={
+        "parsed_net_zero_tracker__targets": dg.AssetOut(
+            kinds={"pandas"},
+            description="Each end or interim target a city row of the Net Zero Tracker "
+            "export states, with its category, year, status, baseline, percentage and text.",
+        ),
+        "parsed_net_zero_tracker__assessments": dg.AssetOut(
+            kinds={"pandas"},
+            description="Each city row of the export, 'No target' included: what the "
+            "Tracker states for the city's end and interim targets.",
+        ),
+    },
+)
+def parsed_net_zero_tracker(
+    context: dg.AssetExecutionContext, raw_net_zero_tracker: dict[str, SourceFile | None]
+) -> Iterator[dg.Output[pd.DataFrame]]:
+    """The export's city rows; regions, countries and companies are counted, not read."""
+    file = raw_net_zero_tracker["export"]
+    if file is None:
+        export = net_zero_tracker.Export(
+            pd.DataFrame(columns=[*net_zero_tracker.READ_COLUMNS, "source_row", "citation"]),
+            {},
+            [],
+        )
+    else:
+        export = net_zero_tracker.parse_export(read_file(file), file.file_name)
+    if export.unknown_columns:
+        context.log.warning(
+            f"net_zero_tracker: {file and file.file_name}: columns the parser does not know, "
+            f"not read: {export.unknown_columns}"
+        )
+    frames = {
+        "targets": net_zero_tracker.city_targets(export.cities),
+        "assessments": net_zero_tracker.city_assessments(export.cities),
+    }
+    for name, frame in frames.items():
+        frame = frame.assign(
+            source=net_zero_tracker.SOURCE.slug, snapshot_id=file.snapshot_id if file else None
+        )
+        metadata = _metadata(frame, file)
+        metadata["rows_not_cities"] = dg.MetadataValue.json(export.skipped)
+        metadata["unknown_columns"] = ", ".join(export.unknown_columns) or "none"
+        yield dg.Output(frame, output_name=f"parsed_net_zero_tracker__{name}", metadata=metadata)
 
 
 def registry_table_asset(table: str) -> dg.AssetsDefinition:

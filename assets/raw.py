@@ -7,7 +7,7 @@ from dataclasses import replace
 import dagster as dg
 import pandas as pd
 
-from assets.sources import ParseError, SourceFile, geonames, registry, wikidata
+from assets.sources import ParseError, SourceFile, geonames, net_zero_tracker, registry, wikidata
 from pipeline.http import FetchError, contact
 from pipeline.resources import HttpResource, SnapshotStoreResource
 from pipeline.snapshots import utc_now
@@ -111,6 +111,23 @@ def raw_wikidata(
     if files["bundle"] is None:
         context.log.warning("wikidata: no fetch stored; the build has no Wikidata rows")
     context.add_output_metadata({**_files_metadata(files), "refresh": outcome})
+    return files
+
+
+@dg.asset(group_name="raw", kinds={"xlsx"})
+def raw_net_zero_tracker(
+    context: dg.AssetExecutionContext, snapshots: SnapshotStoreResource
+) -> dict[str, SourceFile | None]:
+    """The newest Net Zero Tracker export stored with `citydip import net_zero_tracker`
+    (its URL changes with every export, so it is imported, not fetched). With none
+    stored, the build has no Net Zero Tracker rows."""
+    files = net_zero_tracker.select_files(snapshots.store())
+    if files["export"] is None:
+        context.log.warning(
+            "net_zero_tracker: no export stored (citydip import net_zero_tracker <file>); "
+            "the build has no Net Zero Tracker rows"
+        )
+    context.add_output_metadata(_files_metadata(files))
     return files
 
 

@@ -11,9 +11,10 @@ import dagster as dg
 import pandas as pd
 
 from assets import build, build_wikidata
-from assets.sources import SourceFile, geonames, registry, wikidata
+from assets.sources import SourceFile, geonames, net_zero_tracker, registry, wikidata
 from pipeline.resources import ResolverResource
 from schemas.agreements import Agreements
+from schemas.commitments import Commitments
 from schemas.memberships import Memberships
 
 CORE = "core"
@@ -40,7 +41,7 @@ def _outs(table: str, description: str) -> dict[str, dg.AssetOut]:
         f"{table}_rejected": dg.AssetOut(
             group_name=CORE,
             kinds={"pandas"},
-            description=f"Registry rows the {table} table did not accept, with rule and reason.",
+            description=f"Input rows the {table} table did not accept, with rule and reason.",
         ),
         f"{table}_matches": dg.AssetOut(
             group_name=CORE,
@@ -235,11 +236,16 @@ def agreements(
 
 
 @dg.multi_asset(
-    outs=_outs("commitments", "One row per commitment a city has stated, with provenance."),
+    outs=_outs(
+        "commitments",
+        "One row per commitment a city has stated (the registry's, then the Net Zero "
+        "Tracker's end and interim targets), with provenance.",
+    ),
 )
 def commitments(
     resolver: ResolverResource,
     parsed_registry__commitments: pd.DataFrame,
+    parsed_net_zero_tracker__targets: pd.DataFrame,
     parsed_geonames__cities: pd.DataFrame,
     parsed_geonames__countries: pd.DataFrame,
     parsed_geonames__admin1: pd.DataFrame,
@@ -247,8 +253,36 @@ def commitments(
     index = resolver.for_gazetteer(
         parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
     )
-    built = build.build_commitments(parsed_registry__commitments, index)
-    yield from _emit("commitments", built)
+    curated = build.build_commitments(parsed_registry__commitments, index)
+    tracked = build.build_commitments(parsed_net_zero_tracker__targets, index)
+    by_source = {"registry": len(curated.table), "net_zero_tracker": len(tracked.table)}
+    yield from _emit(
+        "commitments",
+        build.combine(curated, tracked, Commitments),
+        rows_by_source=dg.MetadataValue.json(by_source),
+    )
+
+
+@dg.multi_asset(
+    outs=_outs(
+        "assessments",
+        "One row per city a commitments source assessed (the Net Zero Tracker's city rows), "
+        "whether or not it found a target.",
+    ),
+)
+def assessments(
+    resolver: ResolverResource,
+    parsed_net_zero_tracker__assessments: pd.DataFrame,
+    parsed_geonames__cities: pd.DataFrame,
+    parsed_geonames__countries: pd.DataFrame,
+    parsed_geonames__admin1: pd.DataFrame,
+) -> Iterator[dg.Output]:
+    index = resolver.for_gazetteer(
+        parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
+    )
+    yield from _emit(
+        "assessments", build.build_assessments(parsed_net_zero_tracker__assessments, index)
+    )
 
 
 @dg.multi_asset(
@@ -274,6 +308,7 @@ def crosswalk(
     memberships_matches: pd.DataFrame,
     agreements_matches: pd.DataFrame,
     commitments_matches: pd.DataFrame,
+    assessments_matches: pd.DataFrame,
     wikidata_places_matches: pd.DataFrame,
 ) -> Iterator[dg.Output]:
     matches = [
@@ -281,6 +316,7 @@ def crosswalk(
         memberships_matches,
         agreements_matches,
         commitments_matches,
+        assessments_matches,
         wikidata_places_matches,
     ]
     for name, frame in (
@@ -298,6 +334,7 @@ def cities(
     memberships: pd.DataFrame,
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
+    assessments: pd.DataFrame,
     city_ids: pd.DataFrame,
     wikidata_places: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
@@ -308,7 +345,9 @@ def cities(
         parsed_geonames__cities,
         parsed_geonames__admin1,
         wikidata_places,
-        *build.city_references(networks, memberships, agreements, commitments, city_ids),
+        *build.city_references(
+            networks, memberships, agreements, commitments, assessments, city_ids
+        ),
     )
     return dg.Output(frame, metadata=_table_metadata(frame))
 
@@ -318,12 +357,19 @@ def sources(
     raw_geonames: dict[str, SourceFile | None],
     raw_registry: dict[str, SourceFile],
     raw_wikidata: dict[str, SourceFile | None],
+    raw_net_zero_tracker: dict[str, SourceFile | None],
 ) -> dg.Output[pd.DataFrame]:
     """One row per source file the build read: publisher, origin, licence, attribution,
     snapshot id and sha256. Every row of every table traces here by snapshot_id."""
-    read = [*raw_geonames.values(), *raw_registry.values(), *raw_wikidata.values()]
+    read = [
+        *raw_geonames.values(),
+        *raw_registry.values(),
+        *raw_wikidata.values(),
+        *raw_net_zero_tracker.values(),
+    ]
     files = [f for f in read if f is not None]
-    frame = build.build_sources(files, [geonames.SOURCE, registry.SOURCE, wikidata.SOURCE])
+    infos = [geonames.SOURCE, registry.SOURCE, wikidata.SOURCE, net_zero_tracker.SOURCE]
+    frame = build.build_sources(files, infos)
     return dg.Output(frame, metadata=_table_metadata(frame))
 
 
@@ -333,10 +379,17 @@ def rejected_rows(
     memberships_rejected: pd.DataFrame,
     agreements_rejected: pd.DataFrame,
     commitments_rejected: pd.DataFrame,
+    assessments_rejected: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
     """One row per input row a table did not accept and the rule it broke, with the whole
     input row as JSON: rejected, counted and kept, never silently dropped."""
     frame = build.concat_rejects(
-        [networks_rejected, memberships_rejected, agreements_rejected, commitments_rejected]
+        [
+            networks_rejected,
+            memberships_rejected,
+            agreements_rejected,
+            commitments_rejected,
+            assessments_rejected,
+        ]
     )
     return dg.Output(frame, metadata=_table_metadata(frame))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib
 import os
 import sys
 from datetime import UTC, datetime
@@ -20,21 +21,22 @@ from pipeline import paths
 from pipeline.publish import latest_release, list_releases
 from pipeline.snapshots import SnapshotError, SnapshotStore, read_verified
 
-FETCHED_SOURCES = ("geonames",)
+# The sources a user can store a downloaded file of, and the module that checks it.
+IMPORTABLE_SOURCES = ("geonames", "net_zero_tracker")
 
 
 def source_module(slug: str) -> ModuleType:
     """The module of a source that stores snapshots (fetched or imported)."""
-    if slug == "geonames":
-        from assets.sources import geonames
-
-        return geonames
     if slug == "registry":
         raise SystemExit(
             "citydip: the registry is not imported: edit the CSV files in raw/registry/ "
             "and commit them"
         )
-    raise SystemExit(f"citydip: unknown source {slug!r}; sources: {', '.join(FETCHED_SOURCES)}")
+    if slug not in IMPORTABLE_SOURCES:
+        raise SystemExit(
+            f"citydip: unknown source {slug!r}; sources: {', '.join(IMPORTABLE_SOURCES)}"
+        )
+    return importlib.import_module(f"assets.sources.{slug}")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -64,29 +66,28 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     """Each source's newest snapshot per file, its age and its licence."""
-    from assets.sources import ParseError, geonames, registry, wikidata
+    from assets.sources import ParseError, geonames, net_zero_tracker, registry, wikidata
 
     store = SnapshotStore(paths.raw_dir())
     now = datetime.now(UTC)
-    print(f"{'source':<10} {'file':<24} {'snapshot':<40} {'age':>8}  licence")
-    without = {geonames: "bundled copy used", wikidata: "no Wikidata rows"}
+    print(f"{'source':<16} {'file':<34} {'snapshot':<40} {'age':>6}  licence")
+    without = {
+        geonames: "bundled copy used",
+        wikidata: "no Wikidata rows",
+        net_zero_tracker: "no rows from it",
+    }
     for module, meaning in without.items():
-        snapshots = store.snapshots(module.SOURCE.slug)
+        slug, licence = module.SOURCE.slug, module.SOURCE.licence
+        snapshots = store.snapshots(slug)
         names = sorted({s.file_name for s in snapshots})
         if not names:
-            print(
-                f"{module.SOURCE.slug:<10} {'-':<24} {f'none stored ({meaning})':<40} "
-                f"{'-':>8}  {module.SOURCE.licence}"
-            )
+            print(f"{slug:<16} {'-':<34} {f'none stored ({meaning})':<40} {'-':>6}  {licence}")
         for name in names:
-            newest = store.latest(module.SOURCE.slug, name)
+            newest = store.latest(slug, name)
             assert newest is not None
             taken = datetime.fromisoformat(newest.retrieved_at.replace("Z", "+00:00"))
             age = f"{(now - taken).days}d"
-            print(
-                f"{module.SOURCE.slug:<10} {name:<24} {newest.snapshot_id:<40} {age:>8}  "
-                f"{module.SOURCE.licence}"
-            )
+            print(f"{slug:<16} {name:<34} {newest.snapshot_id:<40} {age:>6}  {licence}")
     try:
         files = registry.select_files(paths.raw_dir() / "registry")
     except ParseError as error:
@@ -94,7 +95,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         return 1
     for file in files.values():
         print(
-            f"{'registry':<10} {file.file_name:<24} {file.snapshot_id:<40} {'-':>8}  "
+            f"{'registry':<16} {file.file_name:<34} {file.snapshot_id:<40} {'-':>6}  "
             f"{registry.SOURCE.licence}"
         )
     return 0
@@ -300,7 +301,7 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("dagster_args", nargs=argparse.REMAINDER, help="passed to `dagster dev`")
     dev.set_defaults(func=cmd_dev)
     imported = sub.add_parser("import", help="store a hand-downloaded file as a snapshot")
-    imported.add_argument("source", help=f"source slug: {', '.join(FETCHED_SOURCES)}")
+    imported.add_argument("source", help=f"source slug: {', '.join(IMPORTABLE_SOURCES)}")
     imported.add_argument("file", help="the downloaded file")
     imported.set_defaults(func=cmd_import)
     resolve = sub.add_parser(

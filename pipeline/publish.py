@@ -32,6 +32,7 @@ TABLES = (
     "memberships",
     "agreements",
     "commitments",
+    "assessments",
     "city_ids",
     "unresolved_names",
     "network_qid_review",

@@ -12,7 +12,7 @@ SHA256_PATTERN = r"^[0-9a-f]{64}$"
 MIN_YEAR = 1800
 MAX_YEAR = 2100
 
-SOURCES = ("geonames", "registry", "wikidata")
+SOURCES = ("geonames", "registry", "wikidata", "net_zero_tracker")
 
 NETWORK_FOCUS = (
     "climate",
@@ -38,11 +38,24 @@ COMMITMENT_KINDS = (
     "net_zero",
     "climate_neutral",
     "carbon_neutral",
+    "ghg_neutral",
+    "zero_carbon",
+    "zero_emissions",
+    "climate_positive",
+    "aligned_1_5c",
     "emissions_reduction",
     "renewable_energy",
     "fossil_fuel_vehicle_ban",
     "other",
 )
+# A source that states a long-term (end) target and an interim one on the way.
+COMMITMENT_STAGES = ("end", "interim")
+# How a reduction is measured: against a base year's absolute emissions or its emissions
+# per unit (of population, GDP...), against a business-as-usual projection, or as a level.
+TARGET_TYPES = ("base_year_absolute", "base_year_intensity", "baseline_scenario", "fixed_level")
+# A target due before 2000 or after 2100 is a typo, not a commitment.
+TARGET_MIN_YEAR = 2000
+TARGET_MAX_YEAR = 2100
 
 # How the resolver found a city, and the outcomes where it did not.
 MATCH_METHODS = ("id", "exact", "alternate_name", "normalised", "fuzzy", "coordinates")

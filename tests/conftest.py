@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import zipfile
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -52,14 +53,18 @@ def small_gazetteer() -> pd.DataFrame:
     return frame
 
 
-@pytest.fixture
-def shared_data() -> Path:
+def require_shared_data() -> Path:
     """../shared/data; absent on a plain clone (skip), present in CI (must run there)."""
     if not SHARED_DATA.is_dir():
         if os.environ.get("CI"):
             pytest.fail(f"CI must have the recorded source files at {SHARED_DATA}")
         pytest.skip(f"recorded source files not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    return require_shared_data()
 
 
 def make_home(root: Path) -> Path:
@@ -114,6 +119,90 @@ def country_table() -> bytes:
         fields[16] = str(r["geonameid"])
         lines.append("\t".join(fields))
     return ("\n".join(lines) + "\n").encode()
+
+
+# Net Zero Tracker city rows in the export's live layout (values as the 2022-12 export
+# writes them: years and percentages as numbers, dates as datetimes). Amsterdam's and
+# Berlin's targets are as the recorded export states them; the rest are made up.
+NZT_ROWS: list[dict[str, object]] = [
+    {
+        "last_updated": datetime(2022, 6, 30, 11, 20, 20),
+        "id_code": "CIT-0001",
+        "name": "Amsterdam",
+        "country": "NLD",
+        "actor_type": "City",
+        "end_target": "Climate neutral",
+        "end_target_year": 2050.0,
+        "end_target_status": "In policy document",
+        "end_target_text": "Amsterdam aims for a 95% emmissions reduction by 2050.",
+        "interim_target": "Emissions reduction target",
+        "interim_target_percentage_reduction": 55.0,
+        "interim_target_baseline_year": 1990.0,
+        "interim_target_year": 2030.0,
+        "source_url": "https://www.amsterdam.nl/en/policy/sustainability/,https://example.org/b",
+        "population": 1140000.0,
+    },
+    {
+        "last_updated": datetime(2022, 6, 28, 9, 32, 56),
+        "id_code": "CIT-0003",
+        "name": "Berlin",
+        "country": "DEU",
+        "actor_type": "City",
+        "end_target": "Climate neutral",
+        "end_target_year": 2045.0,
+        "end_target_status": "In law",
+        "interim_target": "Emissions reduction target",
+        "interim_target_percentage_reduction": "70%",
+        "interim_target_baseline_year": 1990.0,
+        "interim_target_year": 2030.0,
+        "source_url": "https://gesetze.berlin.de/bsbe/document/jlr-EWendGBErahmen",
+        "population": 3557000.0,
+    },
+    {
+        "last_updated": datetime(2022, 5, 1),
+        "id_code": "CIT-0900",
+        "name": "Porto",
+        "country": "PRT",
+        "actor_type": "City",
+        "end_target": "No target",
+        "interim_target": "No target",
+        "population": 232000.0,
+    },
+    {
+        "last_updated": datetime(2022, 5, 2),
+        "id_code": "CIT-0901",
+        "name": "Lyon",
+        "country": "FRA",
+        "actor_type": "City",
+        "end_target": "Net zero",
+        "end_target_year": 1995.0,
+        "end_target_status": "Declaration / pledge",
+        "population": 516000.0,
+    },
+    {"id_code": "REG-0001", "name": "Bavaria", "country": "DEU", "actor_type": "Region"},
+    {"id_code": "COU-0001", "name": "Germany", "country": "DEU", "actor_type": "Country"},
+]
+
+
+def nzt_workbook(
+    rows: list[dict[str, object]] | None = None, columns: tuple[str, ...] | None = None
+) -> bytes:
+    """A Net Zero Tracker export (.xlsx) with the given rows, in the live layout."""
+    from openpyxl import Workbook
+
+    from assets.sources import net_zero_tracker
+
+    columns = columns or net_zero_tracker.EXPORT_COLUMNS
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Sheet1"
+    sheet.append(list(columns))
+    for row in NZT_ROWS if rows is None else rows:
+        sheet.append([row.get(c) for c in columns])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
 
 
 def serve_geonames_dump(httpserver, gazetteer: bytes | None = None) -> str:  # type: ignore[no-untyped-def]

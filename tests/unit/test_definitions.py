@@ -10,6 +10,7 @@ from assets.checks import SCHEMAS
 from pipeline.definitions import defs
 from pipeline.paths import PROJECT_ROOT
 from pipeline.publish import TABLES
+from schemas.codes import SOURCES
 
 CORE = set(TABLES)
 # core assets the tables are built from but that are not published themselves
@@ -28,7 +29,8 @@ def test_asset_names_follow_the_layers() -> None:
         if name.startswith("raw_"):
             assert group == "raw", name
         elif name.startswith("parsed_"):
-            assert re.fullmatch(r"parsed_[a-z0-9]+__[a-z0-9_]+", name), name
+            slugs = "|".join(SOURCES)
+            assert re.fullmatch(rf"parsed_({slugs})__[a-z0-9_]+", name), name
             assert group == "parsed", name
         elif name == "release":
             assert group == "release"

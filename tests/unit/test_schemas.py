@@ -12,6 +12,7 @@ import pytest
 from pandera.errors import SchemaErrors
 
 from schemas.agreements import Agreements
+from schemas.assessments import Assessments
 from schemas.cities import Cities
 from schemas.city_ids import CityIds
 from schemas.commitments import Commitments
@@ -99,18 +100,37 @@ BASE: dict[type[pa.DataFrameModel], dict[str, Any]] = {
     },
     Commitments: {
         "commitment_id": "com:0123456789abcdef",
+        "commitment_key": "cmk:0123456789abcdef",
         "city_id": "gn:5368361",
         "kind": "emissions_reduction",
+        "stage": "interim",
+        "target_type": "base_year_absolute",
         "target_year": 2030,
         "baseline_year": 1990,
         "reduction_pct": 50.0,
         "status": "In law",
+        "stated_kind": "Emissions reduction target",
         "stated_text": "Cut emissions 50% below 1990 levels by 2030.",
         "city_source_name": "Los Angeles",
+        "source_id": None,
         "source": "registry",
         "source_url": "https://example.org/la-green-new-deal",
         "citation": "L.A.'s Green New Deal, 2019",
         "snapshot_id": "registry-commitments-abc",
+    },
+    Assessments: {
+        "assessment_id": "asm:0123456789abcdef",
+        "city_id": "gn:2759794",
+        "has_target": False,
+        "end_target_stated": "No target",
+        "interim_target_stated": "No target",
+        "last_updated": "2022-06-30",
+        "city_source_name": "Amsterdam",
+        "source_id": "CIT-0001",
+        "source": "net_zero_tracker",
+        "source_url": "https://www.amsterdam.nl/en/policy/sustainability/",
+        "citation": "Net Zero Tracker export snapshot_2022-12-20_13-07-14.xlsx, actor CIT-0001",
+        "snapshot_id": "20221220T000000000000Z-abcdefabcdef",
     },
     Sources: {
         "snapshot_id": "registry-memberships-abc",
@@ -193,12 +213,12 @@ BASE[NetworkQidReview] = {
     "snapshot_id": "20261122T000000000000Z-wikidata0001",
 }
 MODELS = list(BASE)
-PROVENANCE_MODELS = [Memberships, Agreements, Commitments]
+PROVENANCE_MODELS = [Memberships, Agreements, Commitments, Assessments]
 YEARS = {
     Networks: ["founded_year"],
     Memberships: ["joined_year", "left_year", "as_of_year"],
     Agreements: ["start_year", "end_year"],
-    Commitments: ["target_year", "baseline_year"],
+    Commitments: ["baseline_year"],
 }
 
 
@@ -395,8 +415,41 @@ CASES = [
         "coerce_dtype('float64')",
         "pct-text",
     ),
+    case(
+        Commitments,
+        {"commitment_key": "com:0123456789abcdef"},
+        "commitment_key",
+        "str_matches",
+        "key",
+    ),
+    case(Commitments, {"stage": "final"}, "stage", "isin", "stage"),
+    case(Commitments, {"target_type": "absolute"}, "target_type", "isin", "target_type"),
+    # a target is due within 2000-2100; earlier or later is a typo
+    case(
+        Commitments,
+        {"target_year": 1999},
+        "target_year",
+        "greater_than_or_equal_to(2000)",
+        "target-low",
+    ),
+    case(
+        Commitments,
+        {"target_year": 2101},
+        "target_year",
+        "less_than_or_equal_to(2100)",
+        "target-high",
+    ),
+    case(
+        Commitments, {"target_year": "soon"}, "target_year", "coerce_dtype('Int64')", "target-text"
+    ),
     case(Commitments, {"baseline_year": 2030}, None, "baseline_before_target", "baseline-equal"),
     case(Commitments, {"baseline_year": 2040}, None, "baseline_before_target", "baseline-after"),
+    # --- assessments
+    case(Assessments, {"assessment_id": "asm:12"}, "assessment_id", "str_matches", "id"),
+    case(Assessments, {"city_id": "Amsterdam"}, "city_id", "str_matches", "city_id"),
+    case(Assessments, {"last_updated": "30/06/2022"}, "last_updated", "str_matches", "date"),
+    case(Assessments, {"city_source_name": None}, "city_source_name", "not_nullable", "name"),
+    case(Assessments, {"source": "cdp"}, "source", "isin", "source"),
     # --- sources
     case(Sources, {"source": "wikipedia"}, "source", "isin", "source-code"),
     case(Sources, {"sha256": SHA.upper()}, "sha256", "str_matches", "sha-upper"),
@@ -511,6 +564,11 @@ def test_models_without_unique_key() -> None:
         (Agreements, {"city_a_id": "gn:10", "city_b_id": "gn:9"}),  # string order
         (Commitments, {"baseline_year": None, "reduction_pct": None}),
         (Commitments, {"reduction_pct": 0.0, "target_year": 2100, "baseline_year": 1800}),
+        (Commitments, {"target_year": 2000, "baseline_year": 1990}),
+        (Commitments, {"stage": None, "target_type": None, "stated_kind": None}),
+        (Commitments, {"source_id": "CIT-0001", "source": "net_zero_tracker"}),
+        (Assessments, {"has_target": True, "end_target_stated": "Net zero"}),
+        (Assessments, {"has_target": None, "end_target_stated": None, "last_updated": None}),
         (Commitments, {"reduction_pct": 100.0}),
         (Networks, {"hq_city_id": None, "hq_country_code": None, "hq_city_name": None}),
         (Networks, {"hq_city_id": None}),
