@@ -28,6 +28,7 @@ from rapidfuzz import fuzz, process
 
 _NOT_WORD = re.compile(r"[^\w]+")
 _PARENTHESES = re.compile(r"\([^)]*\)")
+_ASIDE = re.compile(r"\(([^)]*)\)")
 
 # Constituent countries and common names that pycountry does not list as countries.
 COUNTRY_ALIASES = {
@@ -235,6 +236,11 @@ def split_name(raw: str, country_code: str | None) -> tuple[str, str | None]:
     if normalise_country(tail) == country_code:
         return head.strip(), None
     return name, None
+
+
+def asides(raw: str) -> list[str]:
+    """The texts in parentheses: 'Al Kuwayt (Kuwait City)' -> ['Kuwait City']."""
+    return [m.strip() for m in _ASIDE.findall(raw) if m.strip()]
 
 
 def subdivision_name(country_code: str, code: str) -> str | None:
@@ -513,6 +519,15 @@ class Resolver:
             )
             if found:
                 return self._decide(found, "normalised", point, population)
+        for aside in asides(name):
+            # 'Al Kuwayt (Kuwait City)', 'El Djazaïr (Algiers)': the name in parentheses
+            # is another name of the same place
+            other = normalise_name(aside)
+            found = self._named(self.primary, country_code, other, admin1) or self._named(
+                self.alternate, country_code, other, admin1
+            )
+            if found:
+                return self._decide(found, "alternate_name", point, population)
         found = self._in_admin1(self._fuzzy(country_code, stripped), admin1)
         if found:
             return self._decide(found, "fuzzy", point, population)

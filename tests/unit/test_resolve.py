@@ -456,3 +456,18 @@ def test_a_slipped_point_on_two_namesakes_stays_a_conflict() -> None:
     assert resolver.resolve("Twin", "DE", latitude=50.0, longitude=10.0)[:2] == (1, "exact")
     found = resolver.resolve("Twin", "DE", latitude=-50.0, longitude=10.0)
     assert (found.geonames_id, found.method) == (None, "conflict")
+
+
+def test_a_name_in_parentheses_is_tried_as_another_name_of_the_place() -> None:
+    # the Net Zero Tracker writes 'Al Kuwayt (Kuwait City)', 'El Djazaïr (Algiers)'
+    rows = [
+        (285787, "Kuwait City", "Kuwait City", "Al Kuwayt", 29.37, 47.98, "PPLC", "KW", "02", 0),
+        (2507480, "Algiers", "Algiers", "Alger,Dzayer", 36.73, 3.09, "PPLC", "DZ", "01", 0),
+    ]
+    resolver = resolver_of(rows)
+    algiers = resolver.resolve("El Djazaïr (Algiers)", "DZA")
+    assert (algiers.geonames_id, algiers.method) == (2507480, "alternate_name")
+    # the name outside the parentheses still comes first
+    kuwait = resolver.resolve("Al Kuwayt (Somewhere Else)", "KW")
+    assert (kuwait.geonames_id, kuwait.method) == (285787, "alternate_name")
+    assert resolver.resolve("Nowhere (Nothing)", "KW").method == "unresolved"
