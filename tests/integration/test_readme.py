@@ -10,7 +10,8 @@ import pytest
 
 from pipeline.definitions import build_definitions
 from pipeline.paths import PROJECT_ROOT
-from tests.conftest import make_home, store_wikidata_fetch
+from pipeline.snapshots import SnapshotStore
+from tests.conftest import make_home, nzt_workbook, store_wikidata_fetch
 
 README = (PROJECT_ROOT / "README.md").read_text()
 SQL = re.findall(r"```sql\n(.*?)```", README, re.S)
@@ -21,6 +22,9 @@ PYTHON = re.findall(r"```python\n(.*?)```", README, re.S)
 def release_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = make_home(tmp_path_factory.mktemp("readme") / "home")
     store_wikidata_fetch(home / "raw")  # as a refresh would have, so Wikidata rows exist
+    SnapshotStore(home / "raw").store(  # as `citydip import net_zero_tracker` would have
+        "net_zero_tracker", "snapshot_2022-12-20_13-07-14.xlsx", [nzt_workbook()], "test", "CC"
+    )
     with dg.DagsterInstance.ephemeral() as instance:
         result = (
             build_definitions(str(home))
