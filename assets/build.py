@@ -241,6 +241,42 @@ def accept(
     return Built(table, rejects.frame(), matches.frame())
 
 
+@dataclass(frozen=True)
+class Grouped:
+    """Input rows that one output row stands for (its index is the first's), and how to
+    name that first row in a reason ('statement Q1$...', 'members.csv line 4')."""
+
+    rows: list
+    label: str
+
+
+def accept_grouped(
+    table: pd.DataFrame,
+    groups: list[Grouped],
+    known: tuple[pd.Series, str],
+    model: type[pa.DataFrameModel],
+    key: str,
+    rejects: Rejects,
+    matches: Matches,
+) -> Built:
+    """accept() for rows that each stand for a group of input rows (indexed by the first),
+    after rejecting the rows another source states already (`known`: a mask and the
+    reason). When a group's row is not published, its other input rows are rejected too,
+    each naming the first, so no input row is lost."""
+    mask, reason = known
+    duplicates = table.index[mask]
+    rejects.add(duplicates, "duplicate", reason, key, table.loc[duplicates, key])
+    built = accept(table.drop(index=duplicates), model, key, rejects, matches)
+    published = set(built.table[key])
+    rows = dict(zip(table.index, table[key], strict=True))  # duplicates included
+    for group in groups:
+        first, others = group.rows[0], pd.Index(group.rows[1:])
+        if rows.get(first) not in published and len(others):
+            reason = f"stands with {group.label} for one row, which was not published"
+            rejects.add(others, "rejected_with_its_row", reason)
+    return Built(built.table, rejects.frame(), built.matches)
+
+
 def combine(first: Built, second: Built, model: type[pa.DataFrameModel]) -> Built:
     """Two builds of one table from different sources as one, validated again so the
     columns keep the schema's types; their keys must not overlap (the second build rejects

@@ -15,14 +15,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-import pandera.pandas as pa
 
 from assets.build import (
     MATCH_COLUMNS,
     Built,
+    Grouped,
     Matches,
     Rejects,
-    accept,
+    accept_grouped,
     empty_matches,
     stable_id,
 )
@@ -163,35 +163,9 @@ def build_agreements(
     pairs = pd.Series(list(zip(table["city_a_id"], table["city_b_id"], strict=True)), table.index)
     stated = "another source states this pair already, as a twinning or sister-city agreement"
     known = (pairs.isin(existing or set()), stated)
-    return _accept_grouped(table, groups, known, Agreements, "agreement_id", rejects, matches)
-
-
-def _accept_grouped(
-    table: pd.DataFrame,
-    groups: dict[tuple[str, str], list[tuple[Any, Statement]]],
-    known: tuple[pd.Series, str],
-    model: type[pa.DataFrameModel],
-    key: str,
-    rejects: Rejects,
-    matches: Matches,
-) -> Built:
-    """accept() for rows that each stand for a group of statements (indexed by the
-    first), after rejecting the rows another source states already (`known`: a mask and
-    the reason). When a group's row is not published, its other statements are rejected
-    too, each naming the first, so no statement is lost."""
-    mask, reason = known
-    duplicates = table.index[mask]
-    rejects.add(duplicates, "duplicate", reason, key, table.loc[duplicates, key])
-    built = accept(table.drop(index=duplicates), model, key, rejects, matches)
-    published = set(built.table[key])
-    rows = dict(zip(table.index, table[key], strict=True))  # duplicates included
-    for members in groups.values():
-        first, others = members[0][0], pd.Index([i for i, _ in members[1:]])
-        if rows.get(first) not in published and len(others):
-            statement = members[0][1]["statement_id"]
-            reason = f"stands with statement {statement} for one row, which was not published"
-            rejects.add(others, "rejected_with_its_row", reason)
-    return Built(built.table, rejects.frame(), built.matches)
+    return accept_grouped(
+        table, _as_rows(groups), known, Agreements, "agreement_id", rejects, matches
+    )
 
 
 def _current(rows: pd.DataFrame, rejects: Rejects) -> pd.DataFrame:
@@ -275,7 +249,9 @@ def build_memberships(
     )
     stated = "another source states this membership already"
     known = (table["membership_id"].isin(existing or set()), stated)
-    return _accept_grouped(table, groups, known, Memberships, "membership_id", rejects, matches)
+    return accept_grouped(
+        table, _as_rows(groups), known, Memberships, "membership_id", rejects, matches
+    )
 
 
 REVIEW_COLUMNS = [
@@ -371,6 +347,14 @@ def _statement_groups(
     for members in groups.values():
         members.sort(key=lambda member: member[1]["statement_id"])
     return dict(sorted(groups.items()))
+
+
+def _as_rows(groups: dict[tuple[str, str], list[tuple[Any, Statement]]]) -> list[Grouped]:
+    """Each group's row indexes, first statement first, with how to name that statement."""
+    return [
+        Grouped([index for index, _ in members], f"statement {members[0][1]['statement_id']}")
+        for members in groups.values()
+    ]
 
 
 def _pairs(

@@ -6,7 +6,15 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
-from assets.sources import SourceFile, geonames, net_zero_tracker, registry, wikidata
+from assets.sources import (
+    SourceFile,
+    eurocities_members,
+    geonames,
+    net_zero_tracker,
+    network_members,
+    registry,
+    wikidata,
+)
 from pipeline.snapshots import read_verified
 
 
@@ -155,6 +163,40 @@ def parsed_net_zero_tracker(
         metadata["rows_not_cities"] = dg.MetadataValue.json(export.skipped)
         metadata["unknown_columns"] = ", ".join(export.unknown_columns) or "none"
         yield dg.Output(frame, output_name=f"parsed_net_zero_tracker__{name}", metadata=metadata)
+
+
+def member_lists_asset(slug: str) -> dg.AssetsDefinition:
+    """parsed_<slug>__members: the rows of every stored list of one member list source."""
+    module = {m.SOURCE.slug: m for m in (network_members, eurocities_members)}[slug]
+
+    @dg.asset(
+        name=f"parsed_{slug}__members",
+        group_name="parsed",
+        kinds={"pandas"},
+        ins={"files": dg.AssetIn(f"raw_{slug}")},
+        description=f"Every city the stored {slug} lists name, one row per list and city, "
+        "with the list's date (as_of), source_row, source and snapshot_id.",
+    )
+    def _asset(files: dict[str, SourceFile | None]) -> dg.Output[pd.DataFrame]:
+        frames = [
+            module.parse_file(read_file(file), file).assign(snapshot_id=file.snapshot_id)
+            for file in files.values()
+            if file is not None
+        ]
+        columns = [*network_members.MEMBER_COLUMNS, "snapshot_id"]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        frame["source"] = slug
+        metadata = _metadata(frame, None)
+        metadata["snapshot_id"] = ", ".join(files) or "absent"
+        return dg.Output(frame, metadata=metadata)
+
+    return _asset
+
+
+parsed_member_lists = [
+    member_lists_asset(network_members.SOURCE.slug),
+    member_lists_asset(eurocities_members.SOURCE.slug),
+]
 
 
 def registry_table_asset(table: str) -> dg.AssetsDefinition:

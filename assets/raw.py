@@ -7,7 +7,16 @@ from dataclasses import replace
 import dagster as dg
 import pandas as pd
 
-from assets.sources import ParseError, SourceFile, geonames, net_zero_tracker, registry, wikidata
+from assets.sources import (
+    ParseError,
+    SourceFile,
+    eurocities_members,
+    geonames,
+    net_zero_tracker,
+    network_members,
+    registry,
+    wikidata,
+)
 from pipeline.http import FetchError, contact
 from pipeline.resources import HttpResource, SnapshotStoreResource
 from pipeline.snapshots import utc_now
@@ -129,6 +138,40 @@ def raw_net_zero_tracker(
         )
     context.add_output_metadata(_files_metadata(files))
     return files
+
+
+def raw_member_lists_asset(slug: str, kind: str, what: str) -> dg.AssetsDefinition:
+    """raw_<slug>: every stored member list of one source, oldest list date first."""
+
+    @dg.asset(
+        name=f"raw_{slug}",
+        group_name="raw",
+        kinds={kind},
+        description=f"Every {what} stored with `citydip import {slug}`, each dated; all are "
+        "read, so a city a newer list no longer names is seen to have left. None stored: "
+        "no rows from this source.",
+    )
+    def _asset(
+        context: dg.AssetExecutionContext, snapshots: SnapshotStoreResource
+    ) -> dict[str, SourceFile | None]:
+        files = network_members.select_lists(snapshots.store(), slug)
+        for file in files.values():
+            assert file is not None
+            context.log.info(f"{slug}: {file.file_name} as of {network_members.dated(file)}")
+        context.add_output_metadata({"lists": len(files), **_files_metadata(files)})
+        return files
+
+    return _asset
+
+
+raw_member_lists = [
+    raw_member_lists_asset(
+        network_members.SOURCE.slug, "csv", "member list in the generic CSV format"
+    ),
+    raw_member_lists_asset(
+        eurocities_members.SOURCE.slug, "txt", "copy of Eurocities' member list"
+    ),
+]
 
 
 @dg.asset(group_name="raw", kinds={"csv"})

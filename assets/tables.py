@@ -10,8 +10,16 @@ from typing import Any
 import dagster as dg
 import pandas as pd
 
-from assets import build, build_wikidata
-from assets.sources import SourceFile, geonames, net_zero_tracker, registry, wikidata
+from assets import build, build_members, build_wikidata
+from assets.sources import (
+    SourceFile,
+    eurocities_members,
+    geonames,
+    net_zero_tracker,
+    network_members,
+    registry,
+    wikidata,
+)
 from pipeline.resources import ResolverResource
 from schemas.agreements import Agreements
 from schemas.commitments import Commitments
@@ -131,6 +139,8 @@ def networks(
 def memberships(
     resolver: ResolverResource,
     parsed_registry__memberships: pd.DataFrame,
+    parsed_network_members__members: pd.DataFrame,
+    parsed_eurocities_members__members: pd.DataFrame,
     parsed_wikidata__memberships: pd.DataFrame,
     wikidata_places: pd.DataFrame,
     parsed_geonames__cities: pd.DataFrame,
@@ -138,21 +148,33 @@ def memberships(
     parsed_geonames__admin1: pd.DataFrame,
     networks: pd.DataFrame,
 ) -> Iterator[dg.Output]:
+    """The registry's memberships, then the member lists' (dated, a city a newer list
+    leaves out has left), then Wikidata's; each source's rows that an earlier one states
+    already are rejected with that reason."""
     index = resolver.for_gazetteer(
         parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
     )
     curated = build.build_memberships(parsed_registry__memberships, index, networks)
+    lists = pd.concat(
+        [parsed_network_members__members, parsed_eurocities_members__members],
+        ignore_index=True,
+    )
+    listed = build_members.build_list_memberships(
+        lists, index, networks, existing=set(curated.table["membership_id"])
+    )
+    so_far = build.combine(curated, listed, Memberships)
     stated = build_wikidata.build_memberships(
         parsed_wikidata__memberships,
         wikidata_places,
         networks,
-        existing=set(curated.table["membership_id"]),
+        existing=set(so_far.table["membership_id"]),
     )
-    by_source = {"registry": len(curated.table), "wikidata": len(stated.table)}
+    built = build.combine(so_far, stated, Memberships)
+    by_source = built.table.groupby("source").size()
     yield from _emit(
         "memberships",
-        build.combine(curated, stated, Memberships),
-        rows_by_source=dg.MetadataValue.json(by_source),
+        built,
+        rows_by_source=dg.MetadataValue.json({str(k): int(v) for k, v in by_source.items()}),
     )
 
 
@@ -358,6 +380,8 @@ def sources(
     raw_registry: dict[str, SourceFile],
     raw_wikidata: dict[str, SourceFile | None],
     raw_net_zero_tracker: dict[str, SourceFile | None],
+    raw_network_members: dict[str, SourceFile | None],
+    raw_eurocities_members: dict[str, SourceFile | None],
 ) -> dg.Output[pd.DataFrame]:
     """One row per source file the build read: publisher, origin, licence, attribution,
     snapshot id and sha256. Every row of every table traces here by snapshot_id."""
@@ -366,9 +390,18 @@ def sources(
         *raw_registry.values(),
         *raw_wikidata.values(),
         *raw_net_zero_tracker.values(),
+        *raw_network_members.values(),
+        *raw_eurocities_members.values(),
     ]
     files = [f for f in read if f is not None]
-    infos = [geonames.SOURCE, registry.SOURCE, wikidata.SOURCE, net_zero_tracker.SOURCE]
+    infos = [
+        geonames.SOURCE,
+        registry.SOURCE,
+        wikidata.SOURCE,
+        net_zero_tracker.SOURCE,
+        network_members.SOURCE,
+        eurocities_members.SOURCE,
+    ]
     frame = build.build_sources(files, infos)
     return dg.Output(frame, metadata=_table_metadata(frame))
 

@@ -22,7 +22,7 @@ from pipeline.publish import latest_release, list_releases
 from pipeline.snapshots import SnapshotError, SnapshotStore, read_verified
 
 # The sources a user can store a downloaded file of, and the module that checks it.
-IMPORTABLE_SOURCES = ("geonames", "net_zero_tracker")
+IMPORTABLE_SOURCES = ("geonames", "net_zero_tracker", "network_members", "eurocities_members")
 
 
 def source_module(slug: str) -> ModuleType:
@@ -42,22 +42,34 @@ def source_module(slug: str) -> ModuleType:
 def cmd_import(args: argparse.Namespace) -> int:
     """Store a hand-downloaded file as a snapshot, after checking its parser accepts it."""
     from assets.sources import ParseError
+    from assets.sources.network_members import list_date
 
     module = source_module(args.source)
     path = Path(args.file)
     if not path.is_file():
         print(f"citydip: no such file: {path}", file=sys.stderr)
         return 2
+    dated = getattr(module, "DATED", False)  # a member list: each file is as of a date
+    if args.as_of and not dated:
+        print(f"citydip: --as-of is for member lists, not {args.source}", file=sys.stderr)
+        return 2
     try:
-        module.check_import(path.name, path.read_bytes())
+        if dated:
+            module.check_import(path.name, path.read_bytes(), args.as_of)
+        else:
+            module.check_import(path.name, path.read_bytes())
         snapshot, created = SnapshotStore(paths.raw_dir()).store_file(
-            args.source, path, licence=module.SOURCE.licence
+            args.source,
+            path,
+            licence=module.SOURCE.licence,
+            as_of=list_date(path.name, args.as_of) if dated else None,
         )
     except (ParseError, SnapshotError, ValueError) as error:
         print(f"citydip: not imported: {error}", file=sys.stderr)
         return 1
     if created:
-        print(f"stored {path.name} as {args.source} snapshot {snapshot.snapshot_id}")
+        as_of = f" (as of {snapshot.as_of})" if snapshot.as_of else ""
+        print(f"stored {path.name} as {args.source} snapshot {snapshot.snapshot_id}{as_of}")
     else:
         print(f"unchanged: {path.name} equals {args.source} snapshot {snapshot.snapshot_id}")
     print(f"  {snapshot.path}  sha256 {snapshot.sha256}  {snapshot.bytes} bytes")
@@ -66,28 +78,38 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     """Each source's newest snapshot per file, its age and its licence."""
-    from assets.sources import ParseError, geonames, net_zero_tracker, registry, wikidata
+    from assets.sources import (
+        ParseError,
+        eurocities_members,
+        geonames,
+        net_zero_tracker,
+        network_members,
+        registry,
+        wikidata,
+    )
 
     store = SnapshotStore(paths.raw_dir())
     now = datetime.now(UTC)
-    print(f"{'source':<16} {'file':<34} {'snapshot':<40} {'age':>6}  licence")
+    print(f"{'source':<18} {'file':<34} {'snapshot':<40} {'age':>6}  licence")
     without = {
         geonames: "bundled copy used",
         wikidata: "no Wikidata rows",
         net_zero_tracker: "no rows from it",
+        network_members: "no rows from it",
+        eurocities_members: "no rows from it",
     }
     for module, meaning in without.items():
         slug, licence = module.SOURCE.slug, module.SOURCE.licence
         snapshots = store.snapshots(slug)
         names = sorted({s.file_name for s in snapshots})
         if not names:
-            print(f"{slug:<16} {'-':<34} {f'none stored ({meaning})':<40} {'-':>6}  {licence}")
+            print(f"{slug:<18} {'-':<34} {f'none stored ({meaning})':<40} {'-':>6}  {licence}")
         for name in names:
             newest = store.latest(slug, name)
             assert newest is not None
             taken = datetime.fromisoformat(newest.retrieved_at.replace("Z", "+00:00"))
             age = f"{(now - taken).days}d"
-            print(f"{slug:<16} {name:<34} {newest.snapshot_id:<40} {age:>6}  {licence}")
+            print(f"{slug:<18} {name:<34} {newest.snapshot_id:<40} {age:>6}  {licence}")
     try:
         files = registry.select_files(paths.raw_dir() / "registry")
     except ParseError as error:
@@ -95,7 +117,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
         return 1
     for file in files.values():
         print(
-            f"{'registry':<16} {file.file_name:<34} {file.snapshot_id:<40} {'-':>6}  "
+            f"{'registry':<18} {file.file_name:<34} {file.snapshot_id:<40} {'-':>6}  "
             f"{registry.SOURCE.licence}"
         )
     return 0
@@ -303,6 +325,11 @@ def build_parser() -> argparse.ArgumentParser:
     imported = sub.add_parser("import", help="store a hand-downloaded file as a snapshot")
     imported.add_argument("source", help=f"source slug: {', '.join(IMPORTABLE_SOURCES)}")
     imported.add_argument("file", help="the downloaded file")
+    imported.add_argument(
+        "--as-of",
+        help="for a member list: the date it is from (YYYY-MM or YYYY-MM-DD), when its "
+        "file name does not say",
+    )
     imported.set_defaults(func=cmd_import)
     resolve = sub.add_parser(
         "resolve", help="add GeoNames city ids to a CSV of your own (written to stdout)"

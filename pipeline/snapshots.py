@@ -23,6 +23,7 @@ MANIFEST = "manifest.json"
 CHUNK = 1 << 20
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SOURCE_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+AS_OF = re.compile(r"\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?")
 
 
 class SnapshotError(Exception):
@@ -46,6 +47,9 @@ class Snapshot:
     bytes: int
     licence: str
     folder: str
+    # the date the material states it is from ('2025-06'), where that is not when it was
+    # fetched: a member list copied from a page; absent from older manifests
+    as_of: str | None = None
 
     @property
     def path(self) -> Path:
@@ -54,6 +58,8 @@ class Snapshot:
     def manifest(self) -> dict[str, object]:
         record = asdict(self)
         del record["folder"]
+        if record["as_of"] is None:
+            del record["as_of"]
         return record
 
 
@@ -83,6 +89,7 @@ class SnapshotStore:
         origin: str,
         licence: str,
         retrieved_at: datetime | None = None,
+        as_of: str | None = None,
     ) -> tuple[Snapshot, bool]:
         """Store bytes as a new snapshot; return (snapshot, created).
 
@@ -94,6 +101,8 @@ class SnapshotStore:
             raise SnapshotError(f"invalid source slug {source!r}")
         if not _SAFE_NAME.match(file_name) or file_name == MANIFEST:
             raise SnapshotError(f"{source}: invalid snapshot file name {file_name!r}")
+        if as_of is not None and not AS_OF.fullmatch(as_of):
+            raise SnapshotError(f"{source}: as-of date {as_of!r} is not YYYY-MM or YYYY-MM-DD")
         retrieved_at = retrieved_at or utc_now()
         source_dir = self.root / source
         source_dir.mkdir(parents=True, exist_ok=True)
@@ -125,6 +134,7 @@ class SnapshotStore:
                 bytes=size,
                 licence=licence,
                 folder=str(final),
+                as_of=as_of,
             )
             (tmp / MANIFEST).write_text(json.dumps(snapshot.manifest(), indent=2) + "\n")
             os.chmod(tmp / file_name, 0o444)
@@ -138,7 +148,12 @@ class SnapshotStore:
                 shutil.rmtree(tmp, ignore_errors=True)
 
     def store_file(
-        self, source: str, path: Path, licence: str, file_name: str | None = None
+        self,
+        source: str,
+        path: Path,
+        licence: str,
+        file_name: str | None = None,
+        as_of: str | None = None,
     ) -> tuple[Snapshot, bool]:
         """Store a file a user downloaded by hand; its origin is the imported file's name."""
         path = Path(path)
@@ -150,6 +165,7 @@ class SnapshotStore:
             _read_chunks(path),
             origin=f"imported file {path.name}",
             licence=licence,
+            as_of=as_of,
         )
 
     def snapshots(self, source: str) -> list[Snapshot]:

@@ -12,7 +12,14 @@ SHA256_PATTERN = r"^[0-9a-f]{64}$"
 MIN_YEAR = 1800
 MAX_YEAR = 2100
 
-SOURCES = ("geonames", "registry", "wikidata", "net_zero_tracker")
+SOURCES = (
+    "geonames",
+    "registry",
+    "wikidata",
+    "net_zero_tracker",
+    "network_members",
+    "eurocities_members",
+)
 
 NETWORK_FOCUS = (
     "climate",

@@ -55,6 +55,7 @@ class SourceFile:
     bytes: int
     retrieved_at: str | None = None
     note: str | None = None
+    as_of: str | None = None
 
     @classmethod
     def from_snapshot(cls, snapshot: Snapshot, role: str) -> SourceFile:
@@ -69,4 +70,5 @@ class SourceFile:
             sha256=snapshot.sha256,
             bytes=snapshot.bytes,
             retrieved_at=snapshot.retrieved_at,
+            as_of=snapshot.as_of,
         )

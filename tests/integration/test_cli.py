@@ -2,6 +2,7 @@
 
 import csv
 import io
+import json
 import os
 import subprocess
 import sys
@@ -42,18 +43,34 @@ def test_import_of_unknown_or_curated_sources_is_refused(home: Path, tmp_path: P
         cli.main(["import", "registry", str(tmp_path)])
 
 
+def test_a_member_list_is_imported_with_its_date(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    members = tmp_path / "members.csv"
+    members.write_text("network_id,name,country\nc40,Prague,CZ\n")
+    assert cli.main(["import", "network_members", str(members)]) == 1
+    assert "a member list needs its date" in capsys.readouterr().err
+    assert cli.main(["import", "network_members", str(members), "--as-of", "2025-06"]) == 0
+    assert "(as of 2025-06)" in capsys.readouterr().out
+    (stored,) = (home / "raw" / "network_members").iterdir()
+    assert json.loads((stored / "manifest.json").read_text())["as_of"] == "2025-06"
+    # a date is for member lists only
+    sample = FIXTURES / "geonames" / "countryInfo.txt"
+    assert cli.main(["import", "geonames", str(sample), "--as-of", "2025-06"]) == 2
+
+
 def test_sources_lists_snapshots_and_the_registry(
     home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert cli.main(["sources"]) == 0
     out = capsys.readouterr().out
     assert "none stored (bundled copy used)" in out
-    assert f"{'wikidata':<16} {'-':<34} none stored (no Wikidata rows)" in out
-    assert f"{'net_zero_tracker':<16} {'-':<34} none stored (no rows from it)" in out
-    assert f"{'registry':<16} {'networks.csv':<34} registry-networks-" in out
+    assert f"{'wikidata':<18} {'-':<34} none stored (no Wikidata rows)" in out
+    assert f"{'net_zero_tracker':<18} {'-':<34} none stored (no rows from it)" in out
+    assert f"{'registry':<18} {'networks.csv':<34} registry-networks-" in out
     cli.main(["import", "geonames", str(FIXTURES / "geonames" / "countryInfo.txt")])
     cli.main(["sources"])
-    assert f"{'geonames':<16} {'countryInfo.txt':<34} 2" in capsys.readouterr().out
+    assert f"{'geonames':<18} {'countryInfo.txt':<34} 2" in capsys.readouterr().out
 
 
 def test_releases_before_any_release(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

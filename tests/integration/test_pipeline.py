@@ -159,6 +159,51 @@ def test_an_imported_net_zero_tracker_export_reaches_the_release(
     assert manifest["resolution"]["net_zero_tracker"]["rows"] == 9  # 5 targets + 4 assessed
 
 
+def test_a_newer_member_list_ends_a_membership_rather_than_deleting_it(
+    home: Path, tmp_path: Path
+) -> None:
+    older = tmp_path / "eurocities-members.2024-06.txt"
+    older.write_text("# copied\nBarcelona\nspain\nTaipei\ntaiwan\nPorto\nportugal\n")
+    newer = tmp_path / "eurocities-members.2025-06.txt"
+    newer.write_text("# copied\nBarcelona\nspain\nPorto\nportugal\n")
+    for path in (newer, older):  # imported in any order: the dates decide
+        assert cli.main(["import", "eurocities_members", str(path)]) == 0
+    assert run(home).success
+    latest = home / "warehouse" / "releases" / "latest"
+    with duckdb.connect(str(latest / "citydiplomacy.duckdb"), read_only=True) as con:
+        listed = con.execute(
+            """select c.name, m.as_of_year, m.left_year from memberships m
+               join cities c using (city_id)
+               where m.network_id = 'eurocities' and m.source = 'eurocities_members'
+               order by 1"""
+        ).fetchall()
+        assert listed == [("Porto", 2025, None), ("Taipei", 2024, 2025)]
+        # Barcelona is a founding member in the registry: the list's rows are kept as
+        # rejected, naming why
+        barcelona = con.execute(
+            """select source_row, reason from rejected_rows
+               where source = 'eurocities_members' order by 1"""
+        ).fetchall()
+        assert barcelona == [
+            (
+                "eurocities-members.2024-06.txt line 2",
+                "stands with eurocities-members.2025-06.txt line 2 for one row, which was "
+                "not published",
+            ),
+            (
+                "eurocities-members.2025-06.txt line 2",
+                "another source states this membership already",
+            ),
+        ]
+        lists = con.execute(
+            "select file_name from sources where source = 'eurocities_members' order by 1"
+        ).fetchall()
+        assert lists == [
+            ("eurocities-members.2024-06.txt",),
+            ("eurocities-members.2025-06.txt",),
+        ]
+
+
 def test_a_failed_blocking_check_publishes_nothing(home: Path) -> None:
     assert run(home).success
     latest = home / "warehouse" / "releases" / "latest"

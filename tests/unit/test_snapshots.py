@@ -142,3 +142,13 @@ def test_unreadable_manifest_is_named(tmp_path: Path) -> None:
     manifest.write_text("{not json")
     with pytest.raises(SnapshotError, match="unreadable snapshot manifest"):
         store.snapshots("geonames")
+
+
+def test_a_list_date_is_recorded_and_read_back(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path)
+    snapshot, _ = store.store("eurocities_members", "e.txt", [b"x"], "o", "facts", as_of="2025-06")
+    manifest = json.loads((snapshot.path.parent / "manifest.json").read_text())
+    assert manifest["as_of"] == "2025-06"
+    assert store.latest("eurocities_members") == snapshot
+    with pytest.raises(SnapshotError, match="as-of date '2025-6' is not YYYY-MM or YYYY-MM-DD"):
+        store.store("eurocities_members", "f.txt", [b"y"], "o", "facts", as_of="2025-6")

@@ -1,0 +1,247 @@
+"""Member lists: the Eurocities page copy and the generic CSV format, their dates, and
+memberships built across dated lists (a city a newer list leaves out has left)."""
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from assets.build import stable_id
+from assets.build_members import build_list_memberships
+from assets.resolve import Resolver
+from assets.sources import ParseError
+from assets.sources import eurocities_members as eurocities
+from assets.sources import network_members as members
+from pipeline.snapshots import SnapshotStore
+from tests.conftest import small_gazetteer
+
+PRAGUE, TEL_AVIV, TAIPEI = "gn:3067696", "gn:293397", "gn:1668341"
+NETWORKS = pd.DataFrame({"network_id": ["eurocities", "c40"]})
+EUROCITIES_TEXT = "# copy pasted from website\nPrague\nczech republic\n\nTel Aviv\nisrael\n"
+
+
+@pytest.fixture(scope="module")
+def resolver() -> Resolver:
+    return Resolver.from_frames(small_gazetteer())
+
+
+# ------------------------------------------------------------------------------- parsers
+
+
+def test_eurocities_pairs_names_with_the_country_line_after_them() -> None:
+    frame = eurocities.parse_members(EUROCITIES_TEXT.encode(), "eurocities.2025-06.txt", "2025-06")
+    assert frame[["network_id", "city_name", "country_code", "role", "as_of"]].values.tolist() == [
+        ["eurocities", "Prague", "czech republic", "member", "2025-06"],
+        ["eurocities", "Tel Aviv", "israel", "member", "2025-06"],
+    ]
+    assert frame["source_row"].tolist() == [
+        "eurocities.2025-06.txt line 2",
+        "eurocities.2025-06.txt line 5",
+    ]
+    assert frame["citation"].iloc[0] == (
+        "Eurocities member list as published on eurocities.eu, as of 2025-06 "
+        "(copied as eurocities.2025-06.txt)"
+    )
+
+
+def test_eurocities_lines_out_of_step_stop_the_parse_where_they_slip() -> None:
+    slipped = "Prague\nczech republic\nTel Aviv\nJaffa\nisrael\n"
+    with pytest.raises(ParseError) as error:
+        eurocities.parse_members(slipped.encode(), "e.txt", "2025-06")
+    assert str(error.value) == (
+        "eurocities_members: e.txt, line 4: expected the country of 'Tel Aviv' (line 3), "
+        "found 'Jaffa'"
+    )
+    with pytest.raises(ParseError, match="line 3: 'Tel Aviv' has no country line after it"):
+        eurocities.parse_members(b"Prague\nczechia\nTel Aviv\n", "e.txt", "2025-06")
+
+
+def test_generic_csv_reads_required_and_optional_columns() -> None:
+    text = (
+        "network_id,name,country,joined_year,role,admin1\n"
+        "c40,Portland,US,2008,,OR\n"
+        "c40,Prague,CZ,,founding_member,\n"
+    )
+    frame = members.parse_members(text.encode(), "c40.2025-01.csv", "2025-01")
+    assert frame[["city_name", "country_code", "admin1_code", "joined_year", "role"]].to_dict(
+        "records"
+    ) == [
+        {
+            "city_name": "Portland",
+            "country_code": "US",
+            "admin1_code": "OR",
+            "joined_year": "2008",
+            "role": "member",
+        },
+        {
+            "city_name": "Prague",
+            "country_code": "CZ",
+            "admin1_code": None,
+            "joined_year": None,
+            "role": "founding_member",
+        },
+    ]
+    assert frame["citation"].iloc[0] == "c40 member list c40.2025-01.csv, as of 2025-01"
+    assert frame["source_row"].iloc[1] == "c40.2025-01.csv line 3"
+
+
+@pytest.mark.parametrize(
+    ("header", "problem"),
+    [
+        ("network_id,name,joined_year", "missing ['country']"),
+        ("network_id,name,country,joinded_year", "unknown ['joinded_year']"),
+    ],
+)
+def test_generic_csv_with_a_header_it_does_not_know_fails(header: str, problem: str) -> None:
+    with pytest.raises(ParseError, match=r"members.csv, line 1: header .*" + re.escape(problem)):
+        members.parse_members(f"{header}\nc40,Prague,CZ\n".encode(), "members.csv", "2025")
+
+
+def test_generic_csv_with_a_short_row_fails_naming_the_line() -> None:
+    with pytest.raises(ParseError, match=r"m\.csv, line 3: expected 3 fields, found 2"):
+        members.parse_members(b"network_id,name,country\nc40,Prague,CZ\nc40,Oslo\n", "m.csv", "")
+
+
+def test_a_list_is_dated_by_as_of_or_its_file_name() -> None:
+    assert members.list_date("eurocities-members.2025-06.txt") == "2025-06"
+    assert members.list_date("c40-2024-11-30.csv") == "2024-11-30"
+    assert members.list_date("c40-2024-11-30.csv", "2025-01") == "2025-01"
+    assert members.list_date("members.csv") is None
+    assert members.list_date("members-2025-13.csv") is None  # no month 13
+
+
+def test_a_list_without_a_date_is_not_imported() -> None:
+    with pytest.raises(ParseError, match="a member list needs its date"):
+        members.check_import("members.csv", b"network_id,name,country\nc40,Prague,CZ\n")
+    members.check_import("members.csv", b"network_id,name,country\nc40,Prague,CZ\n", "2025-01")
+
+
+def test_every_stored_list_is_read_oldest_first(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path)
+    store.store("eurocities_members", "e.2025-06.txt", [b"b"], "x", "facts", as_of="2025-06")
+    store.store("eurocities_members", "older.txt", [b"a"], "x", "facts", as_of="2024-06")
+    files = members.select_lists(store, "eurocities_members")
+    assert [members.dated(f) for f in files.values() if f] == ["2024-06", "2025-06"]
+
+
+# ------------------------------------------------------------------------- memberships
+
+
+def list_rows(*lists: tuple[str, str, list[tuple[str, str]]]) -> pd.DataFrame:
+    """Parsed rows of several lists: (network, as_of, [(name, country), ...]) each."""
+    frames = []
+    for number, (network, as_of, cities) in enumerate(lists):
+        text = "network_id,name,country\n" + "".join(f"{network},{n},{c}\n" for n, c in cities)
+        frame = members.parse_members(text.encode(), f"list{number}.csv", as_of)
+        frames.append(frame.assign(snapshot_id=f"snap-{number}", source="network_members"))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_a_city_missing_from_a_newer_list_has_left_and_is_kept(resolver: Resolver) -> None:
+    rows = list_rows(
+        ("eurocities", "2024-06", [("Prague", "CZ"), ("Tel Aviv", "IL"), ("Taipei", "TW")]),
+        ("eurocities", "2025-06", [("Prague", "CZ"), ("Tel Aviv", "IL")]),
+    )
+    built = build_list_memberships(rows, resolver, NETWORKS)
+    table = built.table.set_index("city_id")
+    assert sorted(table.index) == sorted([PRAGUE, TEL_AVIV, TAIPEI])
+    assert pd.isna(table.loc[PRAGUE, "left_year"])
+    assert table.loc[PRAGUE, "as_of_year"] == 2025
+    assert table.loc[PRAGUE, "snapshot_id"] == "snap-1"  # the newest list naming it
+    assert table.loc[TAIPEI, "left_year"] == 2025
+    assert table.loc[TAIPEI, "as_of_year"] == 2024
+    assert table.loc[TAIPEI, "citation"] == (
+        "eurocities member list list0.csv, as of 2024-06; not in the list as of 2025-06"
+    )
+    assert table.loc[PRAGUE, "citation"] == (
+        "eurocities member list list0.csv, as of 2024-06; "
+        "eurocities member list list1.csv, as of 2025-06"
+    )
+    assert table.loc[PRAGUE, "membership_id"] == stable_id("mem", "eurocities", PRAGUE)
+    assert built.rejected.empty
+
+
+def test_a_city_back_in_the_newest_list_has_not_left(resolver: Resolver) -> None:
+    rows = list_rows(
+        ("eurocities", "2023-06", [("Taipei", "TW")]),
+        ("eurocities", "2024-06", [("Prague", "CZ")]),
+        ("eurocities", "2025-06", [("Taipei", "TW"), ("Prague", "CZ")]),
+    )
+    table = build_list_memberships(rows, resolver, NETWORKS).table.set_index("city_id")
+    assert table["left_year"].isna().all()
+
+
+def test_a_newer_list_of_another_network_ends_nothing(resolver: Resolver) -> None:
+    rows = list_rows(
+        ("eurocities", "2024-06", [("Prague", "CZ")]),
+        ("c40", "2025-06", [("Taipei", "TW")]),
+    )
+    table = build_list_memberships(rows, resolver, NETWORKS).table
+    assert table["left_year"].isna().all()
+
+
+def test_list_rows_another_source_states_are_rejected_with_the_reason(
+    resolver: Resolver,
+) -> None:
+    rows = list_rows(("eurocities", "2025-06", [("Prague", "CZ"), ("Taipei", "TW")]))
+    existing = {stable_id("mem", "eurocities", PRAGUE)}
+    built = build_list_memberships(rows, resolver, NETWORKS, existing)
+    assert built.table["city_id"].tolist() == [TAIPEI]
+    (reject,) = built.rejected.to_dict("records")
+    assert (reject["rule"], reject["source_row"]) == ("duplicate", "list0.csv line 2")
+    assert reject["reason"] == "another source states this membership already"
+
+
+def test_one_city_named_twice_in_a_list_is_one_membership(resolver: Resolver) -> None:
+    rows = list_rows(("eurocities", "2025-06", [("Tel Aviv", "IL"), ("Tel Aviv-Yafo", "IL")]))
+    built = build_list_memberships(rows, resolver, NETWORKS)
+    assert built.table["city_id"].tolist() == [TEL_AVIV]
+    (reject,) = built.rejected.to_dict("records")
+    assert reject["rule"] == "duplicate"
+    assert reject["reason"] == "the list names this city already at list0.csv line 2 ('Tel Aviv')"
+
+
+def test_unknown_networks_and_cities_are_rejected_not_dropped(resolver: Resolver) -> None:
+    rows = list_rows(("iclei", "2025-06", [("Prague", "CZ")]))
+    rows = pd.concat([rows, list_rows(("c40", "2025-06", [("Atlantis", "GR")]))])
+    rows = rows.reset_index(drop=True)
+    built = build_list_memberships(rows, resolver, NETWORKS)
+    assert built.table.empty
+    assert sorted(built.rejected["rule"]) == ["city_unresolved", "foreign_key"]
+    assert len(built.table) + len(built.rejected) == len(rows)
+
+
+def test_a_joined_year_that_is_no_year_rejects_the_membership_and_its_older_rows(
+    resolver: Resolver,
+) -> None:
+    text = "network_id,name,country,joined_year\n"
+    old = members.parse_members(
+        (text + "c40,Prague,CZ,2005\n").encode(), "old.csv", "2024-01"
+    ).assign(snapshot_id="s0", source="network_members")
+    new = members.parse_members(
+        (text + "c40,Prague,CZ,in 2005\n").encode(), "new.csv", "2025-01"
+    ).assign(snapshot_id="s1", source="network_members")
+    rows = pd.concat([old, new], ignore_index=True)
+    built = build_list_memberships(rows, resolver, NETWORKS)
+    assert built.table.empty
+    by_row = dict(zip(built.rejected["source_row"], built.rejected["rule"], strict=True))
+    assert by_row == {
+        "new.csv line 2": "coerce_dtype('Int64')",
+        "old.csv line 2": "rejected_with_its_row",
+    }
+
+
+# -------------------------------------------------------------------- the recorded list
+
+
+def test_the_recorded_eurocities_list_parses_whole(shared_data: Path) -> None:
+    path = shared_data / "networks" / "eurocities-members.2025-06.txt"
+    frame = eurocities.parse_members(path.read_bytes(), path.name, "2025-06")
+    assert len(frame) == 227
+    first = frame.iloc[0]
+    assert (first["city_name"], first["country_code"]) == ("Aarhus", "denmark")
+    named = dict(zip(frame["city_name"], frame["country_code"], strict=True))
+    assert named["Barcelona"] == "spain"
+    assert named["Bergen"] == "norway"
+    assert frame["country_code"].value_counts()["france"] == 25
