@@ -216,6 +216,21 @@ def strip_affixes(normalised: str) -> str:
         name = stripped
 
 
+# Abbreviations sources write and gazetteers spell out: 'St Nazaire' is 'Saint-Nazaire',
+# 'St. Gallen' is 'Sankt Gallen', 'Ste-Foy' is 'Sainte-Foy'.
+SPELLED_OUT = {"st": ("saint", "sankt"), "ste": ("sainte",), "ft": ("fort",), "mt": ("mount",)}
+
+
+def spelled_out(normalised: str) -> list[str]:
+    """The name with its first abbreviated word spelled out each way SPELLED_OUT knows:
+    'st nazaire' -> ['saint nazaire', 'sankt nazaire']; no abbreviation, no variant."""
+    words = normalised.split(" ")
+    for at, word in enumerate(words):
+        if word in SPELLED_OUT:
+            return [" ".join([*words[:at], full, *words[at + 1 :]]) for full in SPELLED_OUT[word]]
+    return []
+
+
 def split_name(raw: str, country_code: str | None) -> tuple[str, str | None]:
     """The name without parenthesised qualifiers or a trailing qualifier, and the
     subdivision code the qualifier names, if any:
@@ -372,6 +387,7 @@ class Resolver:
         resolver = cls()
         primary_sets: dict[str, dict[str, set[int]]] = {}
         alternate_sets: dict[str, dict[str, set[int]]] = {}
+        qualified: dict[str, dict[str, set[int]]] = {}
         columns = ["geonames_id", "name", "ascii_name", "alternate_names", "country_code"]
         columns += ["admin1_code", "latitude", "longitude", "population"]
         # plain lists: iterating Arrow-backed columns row by row costs more than the indexing
@@ -401,11 +417,13 @@ class Resolver:
             for each in {name, ascii_name}:
                 if isinstance(each, str) and each:
                     key = keys[each] = normalise_name(each)
-                    # indexed as queries are read: without parenthesised qualifiers
-                    bare = normalise_name(_PARENTHESES.sub(" ", each)) if "(" in each else key
-                    for variant in {key, bare}:
-                        primary.setdefault(variant, set()).add(geonames_id)
-                        resolver.fuzzy_names[country].append((variant, geonames_id))
+                    primary.setdefault(key, set()).add(geonames_id)
+                    resolver.fuzzy_names[country].append((key, geonames_id))
+                    if "(" in each:
+                        # also indexed as queries are read: without parenthesised qualifiers
+                        bare = normalise_name(_PARENTHESES.sub(" ", each))
+                        qualified.setdefault(country, {}).setdefault(bare, set()).add(geonames_id)
+                        resolver.fuzzy_names[country].append((bare, geonames_id))
             if isinstance(alternates, str):
                 for each in alternates.split(","):
                     if each:
@@ -413,6 +431,13 @@ class Resolver:
                         if other is None:
                             other = memo[each] = normalise_name(each)
                         alternate.setdefault(other, set()).add(geonames_id)
+        for country, names in qualified.items():
+            primary = primary_sets.setdefault(country, {})
+            for bare, ids in names.items():
+                # 'Zürich' is the place of that name, not 'Zürich (Kreis 11)': a qualified
+                # name answers to its bare form only where no place has it as its own
+                if bare not in primary:
+                    primary[bare] = ids
         resolver.primary = resolver._ranked_tables(primary_sets)
         resolver.alternate = resolver._ranked_tables(alternate_sets)
         for country, names in resolver.fuzzy_names.items():
@@ -513,9 +538,11 @@ class Resolver:
         if found:
             return self._decide(found, "alternate_name", point, population)
         stripped = strip_affixes(key)
-        if stripped != key:
-            found = self._named(self.primary, country_code, stripped, admin1) or self._named(
-                self.alternate, country_code, stripped, admin1
+        for variant in dict.fromkeys([stripped, *spelled_out(stripped)]):
+            if variant == key:
+                continue
+            found = self._named(self.primary, country_code, variant, admin1) or self._named(
+                self.alternate, country_code, variant, admin1
             )
             if found:
                 return self._decide(found, "normalised", point, population)

@@ -12,6 +12,7 @@ from assets.resolve import (
     normalise_country,
     normalise_name,
     point_slips,
+    spelled_out,
     split_name,
     strip_affixes,
 )
@@ -471,3 +472,35 @@ def test_a_name_in_parentheses_is_tried_as_another_name_of_the_place() -> None:
     kuwait = resolver.resolve("Al Kuwayt (Somewhere Else)", "KW")
     assert (kuwait.geonames_id, kuwait.method) == (285787, "alternate_name")
     assert resolver.resolve("Nowhere (Nothing)", "KW").method == "unresolved"
+
+
+def test_a_place_named_so_beats_its_qualified_districts() -> None:
+    # GeoNames names Zürich's districts 'Zürich (Kreis 11)'; 'Zurich' is the city
+    rows = [
+        (2657896, "Zürich", "Zurich", None, 47.37, 8.55, "PPLA", "CH", "ZH", 415367),
+        (6295533, "Zürich (Kreis 11)", "Zurich (Kreis 11)", None, 47.42, 8.52, "PPLX", "CH",
+         "ZH", 54260),
+        (6295532, "Zürich (Kreis 3)", "Zurich (Kreis 3)", None, 47.36, 8.50, "PPLX", "CH",
+         "ZH", 46018),
+        (1, "Springfield (North)", None, None, 40.0, 8.0, "PPL", "CH", "ZH", 100),
+        (2, "Springfield (South)", None, None, 39.0, 8.0, "PPL", "CH", "ZH", 100),
+    ]  # fmt: skip
+    resolver = resolver_of(rows)
+    zurich = resolver.resolve("Zurich", "CH")
+    assert (zurich.geonames_id, zurich.method) == (2657896, "exact")
+    assert resolver.resolve("Zürich (Kreis 3)", "CH").geonames_id == 6295532
+    # with no place of the bare name, the qualified ones still answer to it
+    assert set(resolver.resolve("Springfield", "CH").candidates) == {1, 2}
+
+
+def test_an_abbreviated_saint_or_fort_is_spelled_out() -> None:
+    rows = [
+        (2976341, "Saint-Nazaire", "Saint-Nazaire", None, 47.27, -2.2, "PPLA3", "FR", "52", 69993),
+        (4920423, "Fort Wayne", "Fort Wayne", None, 41.13, -85.13, "PPLA2", "US", "IN", 264488),
+    ]
+    resolver = resolver_of(rows)
+    nazaire = resolver.resolve("St Nazaire", "FR")
+    assert (nazaire.geonames_id, nazaire.method) == (2976341, "normalised")
+    assert resolver.resolve("Ft. Wayne", "US").geonames_id == 4920423
+    assert spelled_out("st nazaire") == ["saint nazaire", "sankt nazaire"]
+    assert spelled_out("stuttgart") == []
