@@ -431,13 +431,12 @@ class Resolver:
                         if other is None:
                             other = memo[each] = normalise_name(each)
                         alternate.setdefault(other, set()).add(geonames_id)
-        for country, names in qualified.items():
-            primary = primary_sets.setdefault(country, {})
-            for bare, ids in names.items():
+        for country, bare_names in qualified.items():
+            own_names = primary_sets.setdefault(country, {})
+            for bare, ids in bare_names.items():
                 # 'Zürich' is the place of that name, not 'Zürich (Kreis 11)': a qualified
                 # name answers to its bare form only where no place has it as its own
-                if bare not in primary:
-                    primary[bare] = ids
+                own_names.setdefault(bare, ids)
         resolver.primary = resolver._ranked_tables(primary_sets)
         resolver.alternate = resolver._ranked_tables(alternate_sets)
         for country, names in resolver.fuzzy_names.items():
