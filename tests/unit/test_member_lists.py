@@ -245,3 +245,15 @@ def test_the_recorded_eurocities_list_parses_whole(shared_data: Path) -> None:
     assert named["Barcelona"] == "spain"
     assert named["Bergen"] == "norway"
     assert frame["country_code"].value_counts()["france"] == 25
+
+
+def test_the_readme_example_list_parses() -> None:
+    from pipeline.paths import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    (example,) = re.findall(r"```csv\n(.*?)```", readme, re.S)
+    frame = members.parse_members(example.encode(), "members.2025-06.csv", "2025-06")
+    assert frame[["network_id", "city_name", "admin1_code", "role"]].values.tolist() == [
+        ["c40", "Portland", "OR", "member"],
+        ["c40", "Paris", None, "member"],
+    ]
