@@ -20,6 +20,7 @@ from assets.sources import SourceFile, SourceInfo
 from schemas.agreements import Agreements
 from schemas.assessments import Assessments
 from schemas.cities import Cities
+from schemas.city_emissions import CityEmissions
 from schemas.city_ids import CityIds
 from schemas.codes import NO_MATCH, SPELLING_KEY
 from schemas.commitments import Commitments
@@ -303,27 +304,36 @@ def canonical_number(value: object) -> str:
     return str(int(number)) if number.is_integer() else repr(number)
 
 
+# Columns a source's rows may carry beside the name: evidence for the resolver, and the
+# source's own id for the city's record, which goes into the crosswalk.
+EVIDENCE_COLUMNS = ("latitude", "longitude", "population", "source_id")
+
+
 def resolve_column(
     rows: pd.DataFrame,
     resolver: Resolver,
     name: str,
     country: str,
     admin1: str,
-    population: str | None = None,
 ) -> pd.DataFrame:
     """How each row's city resolved: city_id (null where unresolved, ambiguous or in
     conflict), method, confidence, runner-up, candidates and reason, plus the reference
-    as given; indexed like `rows`. A `population` column, where the source states one,
-    tells namesakes apart and refuses a place of a very different size."""
+    as given; indexed like `rows`. Where the rows have them (EVIDENCE_COLUMNS), a point
+    confirms a match or refuses a far one, a population tells namesakes apart, and the
+    source's own id is recorded."""
     records = []
     for row in rows.itertuples(index=False):
         values = row._asdict()
-        size = _number(values[population]) if population else None
+        latitude, longitude, population = (
+            _number(values.get(c)) for c in ("latitude", "longitude", "population")
+        )
+        source_id = values.get("source_id")
         city_name, country_code, admin1_code = (
             v if isinstance(v, str) and v.strip() else None
             for v in (values[name], values[country], values[admin1])
         )
         given: dict[str, object] = {
+            "source_id": source_id if isinstance(source_id, str) else None,
             "source_name": city_name,
             "source_country": country_code,
             "source_admin1": admin1_code,
@@ -332,7 +342,9 @@ def resolve_column(
             reason = f"{name} and {country} are both needed to find the city"
             records.append({**given, "method": "unresolved", "reason": reason})
             continue
-        found = resolver.resolve(city_name, country_code, admin1_code, population=size)
+        found = resolver.resolve(
+            city_name, country_code, admin1_code, latitude, longitude, population=population
+        )
         records.append(
             {
                 **given,
@@ -350,6 +362,8 @@ def resolve_column(
 
 
 def _number(value: object) -> float | None:
+    if value is None:
+        return None
     try:
         number = float(str(value))
     except ValueError:
@@ -364,12 +378,11 @@ def resolve_cities(
     matches: Matches,
     columns: tuple[str, str, str],
     id_column: str,
-    population: str | None = None,
 ) -> pd.DataFrame:
     """Add `id_column` from (name, country, admin1) columns; rows whose city is not found
     go to `rejects` with the reason and leave the frame. Every outcome goes to `matches`."""
     name, country, admin1 = columns
-    found = resolve_column(frame, resolver, name, country, admin1, population)
+    found = resolve_column(frame, resolver, name, country, admin1)
     matches.add(found)
     frame = frame.assign(**{id_column: found["city_id"]})
     missing = frame[id_column].isna()
@@ -447,7 +460,7 @@ def build_agreements(rows: pd.DataFrame, resolver: Resolver) -> Built:
     return accept(frame, Agreements, "agreement_id", rejects, matches)
 
 
-COMMITMENT_INPUTS = ["stage", "target_type", "stated_kind", "source_id", "population"]
+COMMITMENT_INPUTS = ["stage", "target_type", "sector", "stated_kind", "source_id"]
 
 
 def build_commitments(rows: pd.DataFrame, resolver: Resolver) -> Built:
@@ -457,14 +470,18 @@ def build_commitments(rows: pd.DataFrame, resolver: Resolver) -> Built:
     rows = rows.assign(**{c: None for c in COMMITMENT_INPUTS if c not in rows.columns})
     rejects, matches = Rejects(rows, "commitments"), Matches(rows, "commitments")
     columns = ("city_name", "country_code", "admin1_code")
-    frame = resolve_cities(rows, resolver, rejects, matches, columns, "city_id", "population")
+    frame = resolve_cities(rows, resolver, rejects, matches, columns, "city_id")
     frame = frame.rename(columns={"city_name": "city_source_name"})
     frame["reduction_pct"] = frame["reduction_pct"].map(percentage)
     numbers = ["target_year", "baseline_year", "reduction_pct"]
     frame["commitment_id"] = [
+        # a sector tells apart a city's targets that differ in nothing else (CDP's energy
+        # and transport targets); added only when given, so earlier ids stay as they were
         stable_id("com", city, kind, *(canonical_number(v) for v in values), source)
-        for city, kind, *values, source in frame[
-            ["city_id", "kind", *numbers, "source"]
+        if not isinstance(sector, str)
+        else stable_id("com", city, kind, *(canonical_number(v) for v in values), source, sector)
+        for city, kind, *values, source, sector in frame[
+            ["city_id", "kind", *numbers, "source", "sector"]
         ].itertuples(index=False)
     ]
     frame["commitment_key"] = [
@@ -485,11 +502,26 @@ def percentage(value: object) -> object:
     return value
 
 
+def build_city_emissions(rows: pd.DataFrame, resolver: Resolver) -> Built:
+    """One row per city emissions inventory a source reports, its city found."""
+    rejects, matches = Rejects(rows, "city_emissions"), Matches(rows, "city_emissions")
+    columns = ("city_name", "country_code", "admin1_code")
+    frame = resolve_cities(rows, resolver, rejects, matches, columns, "city_id")
+    frame = frame.rename(columns={"city_name": "city_source_name"})
+    frame["emissions_id"] = [
+        stable_id("emi", source, account, period)
+        for source, account, period in frame[
+            ["source", "source_id", "accounting_period"]
+        ].itertuples(index=False)
+    ]
+    return accept(frame, CityEmissions, "emissions_id", rejects, matches)
+
+
 def build_assessments(rows: pd.DataFrame, resolver: Resolver) -> Built:
     """One row per city a source assessed, with what it states for the city's targets."""
     rejects, matches = Rejects(rows, "assessments"), Matches(rows, "assessments")
     columns = ("city_name", "country_code", "admin1_code")
-    frame = resolve_cities(rows, resolver, rejects, matches, columns, "city_id", "population")
+    frame = resolve_cities(rows, resolver, rejects, matches, columns, "city_id")
     frame = frame.rename(columns={"city_name": "city_source_name"})
     frame["assessment_id"] = [
         stable_id("asm", source, city)
@@ -563,6 +595,7 @@ def city_references(
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
     assessments: pd.DataFrame,
+    city_emissions: pd.DataFrame,
     city_ids: pd.DataFrame,
 ) -> list[pd.Series]:
     """Every column of the other tables that names a city: what `cities` must cover."""
@@ -573,6 +606,7 @@ def city_references(
         agreements["city_b_id"],
         commitments["city_id"],
         assessments["city_id"],
+        city_emissions["city_id"],
         city_ids["city_id"],
     ]
 

@@ -18,6 +18,7 @@ from pipeline.publish import TABLES
 from schemas.agreements import Agreements
 from schemas.assessments import Assessments
 from schemas.cities import Cities
+from schemas.city_emissions import CityEmissions
 from schemas.city_ids import CityIds
 from schemas.commitments import Commitments
 from schemas.gazetteer import Gazetteer
@@ -40,6 +41,7 @@ SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
     "agreements": Agreements,
     "commitments": Commitments,
     "assessments": Assessments,
+    "city_emissions": CityEmissions,
     "sources": Sources,
     "rejected_rows": RejectedRows,
     "city_ids": CityIds,
@@ -101,9 +103,12 @@ def uncovered_city_ids(
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
     assessments: pd.DataFrame,
+    city_emissions: pd.DataFrame,
     city_ids: pd.DataFrame,
 ) -> list[str]:
-    used = city_references(networks, memberships, agreements, commitments, assessments, city_ids)
+    used = city_references(
+        networks, memberships, agreements, commitments, assessments, city_emissions, city_ids
+    )
     return missing_keys(used, cities["city_id"])
 
 
@@ -140,6 +145,7 @@ def release_problems(
             tables["agreements"],
             tables["commitments"],
             tables["assessments"],
+            tables["city_emissions"],
             tables["city_ids"],
         ),
         "memberships_network_fk": unknown_network_ids(tables["memberships"], tables["networks"]),
@@ -167,11 +173,12 @@ def release_problems(
             "agreements",
             "commitments",
             "assessments",
+            "city_emissions",
             "city_ids",
         )
     },
     description="Every city_id that networks, memberships, agreements, commitments, "
-    "assessments or the city_ids crosswalk use is in cities.",
+    "assessments, city_emissions or the city_ids crosswalk use is in cities.",
 )
 def cities_cover_references(
     cities: pd.DataFrame,
@@ -180,10 +187,18 @@ def cities_cover_references(
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
     assessments: pd.DataFrame,
+    city_emissions: pd.DataFrame,
     city_ids: pd.DataFrame,
 ) -> dg.AssetCheckResult:
     missing = uncovered_city_ids(
-        cities, networks, memberships, agreements, commitments, assessments, city_ids
+        cities,
+        networks,
+        memberships,
+        agreements,
+        commitments,
+        assessments,
+        city_emissions,
+        city_ids,
     )
     return keys_result(missing, "city_ids")
 
@@ -226,12 +241,14 @@ def sources_cover_provenance(
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
     assessments: pd.DataFrame,
+    city_emissions: pd.DataFrame,
     city_ids: pd.DataFrame,
     unresolved_names: pd.DataFrame,
     network_qid_review: pd.DataFrame,
     rejected_rows: pd.DataFrame,
 ) -> dg.AssetCheckResult:
-    tables = [cities, networks, memberships, agreements, commitments, assessments, city_ids]
+    tables = [cities, networks, memberships, agreements, commitments, assessments]
+    tables += [city_emissions, city_ids]
     tables += [unresolved_names, network_qid_review, rejected_rows]
     return keys_result(untraced_snapshot_ids(sources, *tables), "snapshot_ids")
 

@@ -8,6 +8,8 @@ import pandas as pd
 
 from assets.sources import (
     SourceFile,
+    cdp_emissions,
+    cdp_targets,
     eurocities_members,
     geonames,
     net_zero_tracker,
@@ -197,6 +199,36 @@ parsed_member_lists = [
     member_lists_asset(network_members.SOURCE.slug),
     member_lists_asset(eurocities_members.SOURCE.slug),
 ]
+
+
+@dg.asset(group_name="parsed", kinds={"pandas"})
+def parsed_cdp_targets__targets(raw_cdp_targets: dict[str, SourceFile | None]) -> dg.Output:
+    """Each target a row of the CDP targets dataset states ('No target' rows are not
+    targets), with its type, sector, years, percentage and the city as CDP names it."""
+    file = raw_cdp_targets["file"]
+    frame = (
+        cdp_targets.parse_targets(read_file(file), file.file_name)
+        if file
+        else pd.DataFrame(columns=cdp_targets.TARGET_COLUMNS)
+    )
+    frame = frame.assign(source=cdp_targets.SOURCE.slug, snapshot_id=file and file.snapshot_id)
+    return dg.Output(frame, metadata=_metadata(frame, file))
+
+
+@dg.asset(group_name="parsed", kinds={"pandas"})
+def parsed_cdp_emissions__inventories(
+    raw_cdp_emissions: dict[str, SourceFile | None],
+) -> dg.Output:
+    """Each city's emissions inventory in the CDP city-wide emissions dataset (rows of
+    cities without one are not read): period, figures as stated and a total."""
+    file = raw_cdp_emissions["file"]
+    frame = (
+        cdp_emissions.parse_emissions(read_file(file), file.file_name)
+        if file
+        else pd.DataFrame(columns=cdp_emissions.EMISSION_COLUMNS)
+    )
+    frame = frame.assign(source=cdp_emissions.SOURCE.slug, snapshot_id=file and file.snapshot_id)
+    return dg.Output(frame, metadata=_metadata(frame, file))
 
 
 def registry_table_asset(table: str) -> dg.AssetsDefinition:

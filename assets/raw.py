@@ -10,6 +10,8 @@ import pandas as pd
 from assets.sources import (
     ParseError,
     SourceFile,
+    cdp_emissions,
+    cdp_targets,
     eurocities_members,
     geonames,
     net_zero_tracker,
@@ -171,6 +173,35 @@ raw_member_lists = [
     raw_member_lists_asset(
         eurocities_members.SOURCE.slug, "txt", "copy of Eurocities' member list"
     ),
+]
+
+
+def raw_imported_asset(slug: str, what: str) -> dg.AssetsDefinition:
+    """raw_<slug>: the newest stored file of a source users import."""
+
+    @dg.asset(
+        name=f"raw_{slug}",
+        group_name="raw",
+        kinds={"csv"},
+        description=f"The newest {what} stored with `citydip import {slug}`. None stored: "
+        "no rows from this source.",
+    )
+    def _asset(
+        context: dg.AssetExecutionContext, snapshots: SnapshotStoreResource
+    ) -> dict[str, SourceFile | None]:
+        newest = snapshots.store().latest(slug)
+        files = {"file": SourceFile.from_snapshot(newest, "file") if newest else None}
+        if newest is None:
+            context.log.warning(f"{slug}: nothing stored (citydip import {slug} <file>)")
+        context.add_output_metadata(_files_metadata(files))
+        return files
+
+    return _asset
+
+
+raw_cdp = [
+    raw_imported_asset(cdp_targets.SOURCE.slug, "CDP cities emissions-reduction targets CSV"),
+    raw_imported_asset(cdp_emissions.SOURCE.slug, "CDP city-wide emissions CSV"),
 ]
 
 

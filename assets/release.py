@@ -7,9 +7,24 @@ import pandas as pd
 
 from assets.build import resolution_quality
 from assets.checks import release_problems
+from assets.editions import (
+    EDITIONS,
+    NOT_FOR_REDISTRIBUTION,
+    OPEN,
+    RESTRICTED,
+    attribution,
+    open_edition,
+)
 from pipeline.publish import TABLES, ReleaseError, publish_release
 from pipeline.resources import WarehouseResource
 from schemas import SCHEMA_VERSION
+
+
+class ReleaseConfig(dg.Config):
+    edition: str = OPEN
+    """'open' (the default: only sources whose terms allow redistribution, published in
+    warehouse/releases/) or 'full' (every source, in warehouse/full/, not for
+    redistribution)."""
 
 
 # The op is named publish_release because the `release` job's graph is named `release`,
@@ -22,14 +37,16 @@ from schemas import SCHEMA_VERSION
             group_name="release",
             kinds={"duckdb", "parquet"},
             deps=[*TABLES, "parsed_geonames__countries", "parsed_geonames__cities"],
-            description="A versioned release in warehouse/releases/<version>/: "
-            "citydiplomacy.duckdb, one zstd Parquet file per table and manifest.json; `latest` "
-            "moves to it once it is complete.",
+            description="A versioned release in warehouse/releases/<version>/ (the open "
+            "edition; the full one goes to warehouse/full/<version>/): citydiplomacy.duckdb, "
+            "one zstd Parquet file per table, ATTRIBUTION and manifest.json; `latest` moves "
+            "to it once it is complete.",
         )
     ],
 )
 def release(
     context: dg.AssetExecutionContext,
+    config: ReleaseConfig,
     warehouse: WarehouseResource,
     cities: pd.DataFrame,
     networks: pd.DataFrame,
@@ -37,6 +54,7 @@ def release(
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
     assessments: pd.DataFrame,
+    city_emissions: pd.DataFrame,
     city_ids: pd.DataFrame,
     unresolved_names: pd.DataFrame,
     network_qid_review: pd.DataFrame,
@@ -53,32 +71,47 @@ def release(
         "agreements": agreements,
         "commitments": commitments,
         "assessments": assessments,
+        "city_emissions": city_emissions,
         "city_ids": city_ids,
         "unresolved_names": unresolved_names,
         "network_qid_review": network_qid_review,
         "sources": sources,
         "rejected_rows": rejected_rows,
     }
+    if config.edition not in EDITIONS:
+        raise ReleaseError(f"edition {config.edition!r} is none of {EDITIONS}")
+    if config.edition == OPEN:
+        tables = open_edition(tables)
     problems = release_problems(tables, parsed_geonames__countries, len(parsed_geonames__cities))
     if problems:
         raise ReleaseError("blocking rules fail, nothing published: " + "; ".join(problems))
-    notes = sorted({n for n in sources["note"].dropna()})
+    published_sources = tables["sources"]
+    notes = sorted({n for n in published_sources["note"].dropna()})
+    restricted = sorted(set(published_sources["source"]) & RESTRICTED)
     published = publish_release(
-        warehouse.releases_dir,
+        warehouse.releases_dir if config.edition == OPEN else warehouse.full_dir,
         tables,
         schema_version=SCHEMA_VERSION,
         project_root=Path(warehouse.project_root),
         extra={
+            "edition": config.edition,
+            "redistribution": (
+                NOT_FOR_REDISTRIBUTION.format(sources=", ".join(restricted))
+                if restricted
+                else "every source's terms allow redistribution, with attribution (ATTRIBUTION)"
+            ),
             "notes": notes,
             "resolution": resolution_quality(city_ids, unresolved_names),
             "dagster_run_id": context.run.run_id,
         },
+        texts={"ATTRIBUTION": attribution(published_sources, config.edition)},
     )
     context.log.info(f"published release {published.version} at {published.path}")
     return dg.MaterializeResult(
         metadata={
             "version": published.version,
             "path": str(published.path),
+            "edition": config.edition,
             **{f"rows_{name}": len(frame) for name, frame in tables.items()},
             "notes": "\n".join(notes) or "none",
         }

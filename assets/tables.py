@@ -13,6 +13,8 @@ import pandas as pd
 from assets import build, build_members, build_wikidata
 from assets.sources import (
     SourceFile,
+    cdp_emissions,
+    cdp_targets,
     eurocities_members,
     geonames,
     net_zero_tracker,
@@ -268,6 +270,37 @@ def commitments(
     resolver: ResolverResource,
     parsed_registry__commitments: pd.DataFrame,
     parsed_net_zero_tracker__targets: pd.DataFrame,
+    parsed_cdp_targets__targets: pd.DataFrame,
+    parsed_geonames__cities: pd.DataFrame,
+    parsed_geonames__countries: pd.DataFrame,
+    parsed_geonames__admin1: pd.DataFrame,
+) -> Iterator[dg.Output]:
+    """Each source's commitments, side by side: the same commitment stated by two
+    sources is two rows sharing a commitment_key."""
+    index = resolver.for_gazetteer(
+        parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
+    )
+    built = build.build_commitments(parsed_registry__commitments, index)
+    for rows in (parsed_net_zero_tracker__targets, parsed_cdp_targets__targets):
+        built = build.combine(built, build.build_commitments(rows, index), Commitments)
+    by_source = built.table.groupby("source").size()
+    yield from _emit(
+        "commitments",
+        built,
+        rows_by_source=dg.MetadataValue.json({str(k): int(v) for k, v in by_source.items()}),
+    )
+
+
+@dg.multi_asset(
+    outs=_outs(
+        "city_emissions",
+        "One row per city emissions inventory (CDP's city-wide emissions), as context for "
+        "commitments; restricted, so published in the full edition only.",
+    ),
+)
+def city_emissions(
+    resolver: ResolverResource,
+    parsed_cdp_emissions__inventories: pd.DataFrame,
     parsed_geonames__cities: pd.DataFrame,
     parsed_geonames__countries: pd.DataFrame,
     parsed_geonames__admin1: pd.DataFrame,
@@ -275,13 +308,8 @@ def commitments(
     index = resolver.for_gazetteer(
         parsed_geonames__cities, parsed_geonames__countries, parsed_geonames__admin1
     )
-    curated = build.build_commitments(parsed_registry__commitments, index)
-    tracked = build.build_commitments(parsed_net_zero_tracker__targets, index)
-    by_source = {"registry": len(curated.table), "net_zero_tracker": len(tracked.table)}
     yield from _emit(
-        "commitments",
-        build.combine(curated, tracked, Commitments),
-        rows_by_source=dg.MetadataValue.json(by_source),
+        "city_emissions", build.build_city_emissions(parsed_cdp_emissions__inventories, index)
     )
 
 
@@ -331,9 +359,11 @@ def crosswalk(
     agreements_matches: pd.DataFrame,
     commitments_matches: pd.DataFrame,
     assessments_matches: pd.DataFrame,
+    city_emissions_matches: pd.DataFrame,
     wikidata_places_matches: pd.DataFrame,
 ) -> Iterator[dg.Output]:
     matches = [
+        city_emissions_matches,
         networks_matches,
         memberships_matches,
         agreements_matches,
@@ -357,6 +387,7 @@ def cities(
     agreements: pd.DataFrame,
     commitments: pd.DataFrame,
     assessments: pd.DataFrame,
+    city_emissions: pd.DataFrame,
     city_ids: pd.DataFrame,
     wikidata_places: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
@@ -368,7 +399,7 @@ def cities(
         parsed_geonames__admin1,
         wikidata_places,
         *build.city_references(
-            networks, memberships, agreements, commitments, assessments, city_ids
+            networks, memberships, agreements, commitments, assessments, city_emissions, city_ids
         ),
     )
     return dg.Output(frame, metadata=_table_metadata(frame))
@@ -382,6 +413,8 @@ def sources(
     raw_net_zero_tracker: dict[str, SourceFile | None],
     raw_network_members: dict[str, SourceFile | None],
     raw_eurocities_members: dict[str, SourceFile | None],
+    raw_cdp_targets: dict[str, SourceFile | None],
+    raw_cdp_emissions: dict[str, SourceFile | None],
 ) -> dg.Output[pd.DataFrame]:
     """One row per source file the build read: publisher, origin, licence, attribution,
     snapshot id and sha256. Every row of every table traces here by snapshot_id."""
@@ -392,6 +425,8 @@ def sources(
         *raw_net_zero_tracker.values(),
         *raw_network_members.values(),
         *raw_eurocities_members.values(),
+        *raw_cdp_targets.values(),
+        *raw_cdp_emissions.values(),
     ]
     files = [f for f in read if f is not None]
     infos = [
@@ -401,6 +436,8 @@ def sources(
         net_zero_tracker.SOURCE,
         network_members.SOURCE,
         eurocities_members.SOURCE,
+        cdp_targets.SOURCE,
+        cdp_emissions.SOURCE,
     ]
     frame = build.build_sources(files, infos)
     return dg.Output(frame, metadata=_table_metadata(frame))
@@ -413,6 +450,7 @@ def rejected_rows(
     agreements_rejected: pd.DataFrame,
     commitments_rejected: pd.DataFrame,
     assessments_rejected: pd.DataFrame,
+    city_emissions_rejected: pd.DataFrame,
 ) -> dg.Output[pd.DataFrame]:
     """One row per input row a table did not accept and the rule it broke, with the whole
     input row as JSON: rejected, counted and kept, never silently dropped."""
@@ -423,6 +461,7 @@ def rejected_rows(
             agreements_rejected,
             commitments_rejected,
             assessments_rejected,
+            city_emissions_rejected,
         ]
     )
     return dg.Output(frame, metadata=_table_metadata(frame))

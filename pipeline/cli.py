@@ -22,7 +22,14 @@ from pipeline.publish import latest_release, list_releases
 from pipeline.snapshots import SnapshotError, SnapshotStore, read_verified
 
 # The sources a user can store a downloaded file of, and the module that checks it.
-IMPORTABLE_SOURCES = ("geonames", "net_zero_tracker", "network_members", "eurocities_members")
+IMPORTABLE_SOURCES = (
+    "geonames",
+    "net_zero_tracker",
+    "network_members",
+    "eurocities_members",
+    "cdp_targets",
+    "cdp_emissions",
+)
 
 
 def source_module(slug: str) -> ModuleType:
@@ -80,6 +87,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
     """Each source's newest snapshot per file, its age and its licence."""
     from assets.sources import (
         ParseError,
+        cdp_emissions,
+        cdp_targets,
         eurocities_members,
         geonames,
         net_zero_tracker,
@@ -97,6 +106,8 @@ def cmd_sources(args: argparse.Namespace) -> int:
         net_zero_tracker: "no rows from it",
         network_members: "no rows from it",
         eurocities_members: "no rows from it",
+        cdp_targets: "no rows from it",
+        cdp_emissions: "no rows from it",
     }
     for module, meaning in without.items():
         slug, licence = module.SOURCE.slug, module.SOURCE.licence
@@ -269,7 +280,10 @@ def cmd_release(args: argparse.Namespace) -> int:
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": args.log_level}}}},
+            run_config={
+                "loggers": {"console": {"config": {"log_level": args.log_level}}},
+                "ops": {"publish_release": {"config": {"edition": args.edition}}},
+            },
         )
     failures = [
         f"{event.step_key}: {root_cause(event.event_specific_data.error)}"  # type: ignore[union-attr]
@@ -291,9 +305,15 @@ def cmd_release(args: argparse.Namespace) -> int:
         for name in failed_checks:
             print(f"  check failed: {name}", file=sys.stderr)
         return 1
-    latest = latest_release(paths.releases_dir())
+    full = args.edition == "full"
+    latest = latest_release(paths.full_releases_dir() if full else paths.releases_dir())
     assert latest is not None
-    print(f"published release {latest.version} at {latest.path} (run {result.run_id})")
+    print(
+        f"published the {args.edition} edition of release {latest.version} at {latest.path} "
+        f"(run {result.run_id})"
+    )
+    if full:
+        print(f"  {latest.manifest['redistribution']}")
     for note in latest.manifest.get("notes", []):
         print(f"  note: {note}")
     return 0
@@ -317,6 +337,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     release.add_argument(
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    release.add_argument(
+        "--edition",
+        default="open",
+        choices=["open", "full"],
+        help="open (default): only sources whose terms allow redistribution, in "
+        "warehouse/releases/; full: every source, in warehouse/full/, not for redistribution",
     )
     release.set_defaults(func=cmd_release)
     dev = sub.add_parser("dev", help="the Dagster UI and daemon on this project")

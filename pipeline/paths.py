@@ -22,6 +22,11 @@ def releases_dir() -> Path:
     return data_root() / "warehouse" / "releases"
 
 
+def full_releases_dir() -> Path:
+    """The full editions (rows of restricted sources included): not for redistribution."""
+    return data_root() / "warehouse" / "full"
+
+
 def dagster_home() -> Path:
     """The Dagster instance's home (run history, logs); git-ignored."""
     return Path(os.environ.get("DAGSTER_HOME") or data_root() / ".dagster")

@@ -33,6 +33,7 @@ TABLES = (
     "agreements",
     "commitments",
     "assessments",
+    "city_emissions",
     "city_ids",
     "unresolved_names",
     "network_qid_review",
@@ -160,8 +161,10 @@ def publish_release(
     project_root: Path,
     extra: Mapping[str, Any] | None = None,
     today: date | None = None,
+    texts: Mapping[str, str] | None = None,
 ) -> Release:
-    """Write a new release and point `latest` at it.
+    """Write a new release and point `latest` at it; `texts` are files written beside the
+    data (and hashed with it).
 
     An error before the folder's rename publishes nothing. If only moving `latest` fails,
     the complete release stands in its folder and `latest` still names the previous one.
@@ -178,6 +181,8 @@ def publish_release(
         try:
             write_duckdb(tmp / DUCKDB_FILE, tables)
             write_parquet(tmp / DUCKDB_FILE, tmp / "parquet")
+            for name, text in (texts or {}).items():  # ATTRIBUTION and other documents
+                (tmp / name).write_text(text)
             commit, dirty = git_commit(project_root)
             manifest = {
                 "version": version,

@@ -32,7 +32,8 @@ class SnapshotStoreResource(dg.ConfigurableResource):
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """warehouse/releases/: published releases and the `latest` link."""
+    """warehouse/releases/ (the open editions) and warehouse/full/ (the full ones), each
+    with its `latest` link."""
 
     root: str
     project_root: str
@@ -40,6 +41,11 @@ class WarehouseResource(dg.ConfigurableResource):
     @property
     def releases_dir(self) -> Path:
         return Path(self.root)
+
+    @property
+    def full_dir(self) -> Path:
+        """warehouse/full/: the full editions, with rows of restricted sources."""
+        return Path(self.root).parent / "full"
 
 
 class HttpResource(dg.ConfigurableResource):

@@ -8,8 +8,9 @@ downstream user can load it alone.
 # 1.1.0: 'wd:' city ids; cities.kinds; agreements.is_reciprocal; source_id in city_ids and
 # unresolved_names; source 'wikidata'; crosswalk method 'wikidata_item'; the
 # network_qid_review table.
-# 1.2.0: sources 'net_zero_tracker', 'network_members' and 'eurocities_members';
-# commitments.commitment_key, stage, target_type, stated_kind and source_id; commitment
-# kinds ghg_neutral, zero_carbon, zero_emissions, climate_positive and aligned_1_5c;
-# commitments' target years within 2000-2100; the assessments table.
+# 1.2.0: sources 'net_zero_tracker', 'network_members', 'eurocities_members',
+# 'cdp_targets' and 'cdp_emissions'; commitments.commitment_key, stage, target_type,
+# sector, stated_kind and source_id; commitment kinds ghg_neutral, zero_carbon,
+# zero_emissions, climate_positive and aligned_1_5c; commitments' target years within
+# 2000-2100; the assessments and city_emissions tables.
 SCHEMA_VERSION = "1.2.0"

@@ -19,6 +19,8 @@ SOURCES = (
     "net_zero_tracker",
     "network_members",
     "eurocities_members",
+    "cdp_targets",
+    "cdp_emissions",
 )
 
 NETWORK_FOCUS = (

@@ -20,7 +20,8 @@ from schemas.provenance import Provenance
 class Commitments(Provenance):
     commitment_id: Series[str] = pa.Field(
         str_matches=r"^com:[0-9a-f]{16}$",
-        description="Stable id: hash of city, kind, years, percentage and source.",
+        description="Stable id: hash of city, kind, years, percentage, source and, where "
+        "given, sector.",
     )
     commitment_key: Series[str] = pa.Field(
         str_matches=r"^cmk:[0-9a-f]{16}$",
@@ -47,6 +48,11 @@ class Commitments(Provenance):
         description="How a reduction is measured: against a base year's absolute or "
         "per-unit (intensity) emissions, against a business-as-usual scenario, or as a "
         "fixed level; null where the source does not say.",
+    )
+    sector: Series[str] = pa.Field(
+        nullable=True,
+        description="The emissions the target covers, as the source states it ('All "
+        "emissions sources included in city inventory', 'Transport'); null where not stated.",
     )
     target_year: Series[pd.Int64Dtype] = pa.Field(
         nullable=True,

@@ -21,6 +21,8 @@ class SourceInfo:
     licence: str
     attribution: str
     homepage: str
+    # False where the terms forbid republishing: the rows reach only the full edition
+    redistributable: bool = True
 
 
 class ParseError(ValueError):

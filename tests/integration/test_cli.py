@@ -88,7 +88,7 @@ def run_citydip(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def test_release_command_publishes_and_records_the_run(home: Path) -> None:
     done = run_citydip(home, "release", "--log-level", "WARNING")
     assert done.returncode == 0, done.stderr
-    assert "published release " in done.stdout
+    assert "published the open edition of release " in done.stdout
     assert "note: No GeoNames snapshot is stored" in done.stdout
     listed = run_citydip(home, "releases")
     assert listed.stdout.startswith("* 20")

@@ -204,6 +204,75 @@ def test_a_newer_member_list_ends_a_membership_rather_than_deleting_it(
         ]
 
 
+def test_no_row_of_a_restricted_source_reaches_the_open_edition(home: Path) -> None:
+    for slug, name in (("cdp_targets", "targets.csv"), ("cdp_emissions", "emissions.csv")):
+        assert cli.main(["import", slug, str(FIXTURES / "cdp" / name)]) == 0
+    assert run(home).success
+    opened = home / "warehouse" / "releases" / "latest"
+    manifest = json.loads((opened / "manifest.json").read_text())
+    assert manifest["edition"] == "open"
+    assert not {s["source"] for s in manifest["sources"]} & {"cdp_targets", "cdp_emissions"}
+    attribution = (opened / "ATTRIBUTION").read_text()
+    assert "cdp" not in attribution.lower() and "## geonames" in attribution
+    with duckdb.connect(str(opened / "citydiplomacy.duckdb"), read_only=True) as con:
+        for table in TABLES:
+            columns = {c[0] for c in con.execute(f'describe "{table}"').fetchall()}
+            if "source" in columns:
+                leaked = con.execute(
+                    f"select count(*) from \"{table}\" where source like 'cdp%'"
+                ).fetchone()
+                assert leaked == (0,), table
+            # nor does any value of a restricted row, such as CDP's account numbers
+            text = con.execute(
+                f"""select count(*) from "{table}" t
+                    where regexp_matches(t::varchar, '\\b90000[1-4]\\b')"""
+            ).fetchone()
+            assert text == (0,), table
+        assert con.execute("select count(*) from city_emissions").fetchone() == (0,)
+    # the full edition has them, and says it may not be passed on
+    full_run = run(home, run_config={"ops": {"publish_release": {"config": {"edition": "full"}}}})
+    assert full_run.success
+    full = home / "warehouse" / "full" / "latest"
+    manifest = json.loads((full / "manifest.json").read_text())
+    assert manifest["edition"] == "full"
+    assert manifest["redistribution"].startswith("NOT FOR REDISTRIBUTION")
+    attribution = (full / "ATTRIBUTION").read_text()
+    assert "NOT FOR REDISTRIBUTION" in attribution
+    assert (
+        "Attribution: This data was collected in partnership by CDP and ICLEI - Local "
+        "Governments for Sustainability\n" in attribution
+    )
+    with duckdb.connect(str(full / "citydiplomacy.duckdb"), read_only=True) as con:
+        cdp_rows = con.execute(
+            """select m.source_id, c.name, m.target_type, m.target_year from commitments m
+               join cities c using (city_id) where m.source = 'cdp_targets' order by 1, 4"""
+        ).fetchall()
+        assert cdp_rows == [
+            ("900001", "Portland", "base_year_absolute", 2030),
+            ("900001", "Portland", "fixed_level", 2050),
+            ("900003", "Taipei", "baseline_scenario", 2030),
+        ]
+        inventories = con.execute(
+            """select source_id, inventory_year, total_tco2e, total_basis from city_emissions
+               order by 1"""
+        ).fetchall()
+        assert inventories == [
+            ("900001", 2019, 6_000_000.0, "scope 1 + scope 2"),
+            ("900003", 2018, 15_000_000.0, "direct + grid-supplied energy"),
+        ]
+        probe = con.execute(  # the open edition's probe finds them here
+            r"""select count(*) from commitments t
+                where regexp_matches(t::varchar, '\b90000[1-4]\b')"""
+        ).fetchone()
+        assert probe == (3,)
+        crosswalk = con.execute(
+            "select source_id from city_ids where source = 'cdp_targets' order by 1"
+        ).fetchall()
+        assert crosswalk == [("900001",), ("900003",)]
+    # the open edition is untouched by the full one
+    assert (home / "warehouse" / "releases" / "latest").resolve() == opened.resolve()
+
+
 def test_a_failed_blocking_check_publishes_nothing(home: Path) -> None:
     assert run(home).success
     latest = home / "warehouse" / "releases" / "latest"

@@ -26,11 +26,12 @@ def good_tables() -> dict[str, pd.DataFrame]:
         ),
         "commitments": pd.DataFrame({"city_id": ["gn:1"], "snapshot_id": "reg"}),
         "assessments": pd.DataFrame({"city_id": ["gn:2"], "snapshot_id": "nzt"}),
+        "city_emissions": pd.DataFrame({"city_id": ["gn:1"], "snapshot_id": "cdp"}),
         "city_ids": pd.DataFrame({"city_id": ["gn:2"], "snapshot_id": "reg"}),
         "unresolved_names": pd.DataFrame({"snapshot_id": ["reg"]}),
         "network_qid_review": pd.DataFrame({"snapshot_id": [None]}),
         "rejected_rows": pd.DataFrame({"snapshot_id": pd.Series(dtype="str")}),
-        "sources": pd.DataFrame({"snapshot_id": ["gaz", "reg", "nzt"]}),
+        "sources": pd.DataFrame({"snapshot_id": ["gaz", "reg", "nzt", "cdp"]}),
     }
 
 
@@ -56,6 +57,7 @@ def test_a_city_id_missing_from_cities_fails() -> None:
         agreements=tables["agreements"],
         commitments=tables["commitments"],
         assessments=tables["assessments"],
+        city_emissions=tables["city_emissions"],
         city_ids=tables["city_ids"],
     )
     assert result.passed is False

@@ -105,6 +105,7 @@ BASE: dict[type[pa.DataFrameModel], dict[str, Any]] = {
         "kind": "emissions_reduction",
         "stage": "interim",
         "target_type": "base_year_absolute",
+        "sector": None,
         "target_year": 2030,
         "baseline_year": 1990,
         "reduction_pct": 50.0,

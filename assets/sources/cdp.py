@@ -1,0 +1,150 @@
+"""What the CDP-ICLEI cities datasets share: their CSV layout, their terms and the way a
+city is named in them. cdp_targets and cdp_emissions are the two sources read.
+
+CDP publishes each year's city responses on its open data portal (data.cdp.net) as CSV.
+The headers are long questions ("Base year emissions (metric tonnes CO2e)"); copies
+re-saved with R spell them with dots ("Base.year.emissions..metric.tonnes.CO2e.") and 'NA'
+for an empty cell. Headers are compared as their words, so both spellings read alike, and
+a header no spelling of the dataset has stops the parse.
+
+CDP asks users to cite its wording (ATTRIBUTION) and its general terms forbid republishing
+its data without consent, so its rows are *restricted*: they help resolve cities and reach
+only the full edition of a release, never the open one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+
+from assets.sources import ParseError
+
+PUBLISHER = "CDP Worldwide, with ICLEI - Local Governments for Sustainability"
+# CDP's own wording, reproduced exactly as it asks
+ATTRIBUTION = (
+    "This data was collected in partnership by CDP and ICLEI - Local Governments for Sustainability"
+)
+LICENCE = (
+    "restricted: CDP's terms of use forbid republishing its data without CDP's consent; "
+    "not for redistribution until that is given"
+)
+HOMEPAGE = "https://data.cdp.net/"
+# Cells a copy re-saved with R writes for a missing value; the live export leaves them empty.
+R_MISSING = frozenset({"", "NA"})
+LIVE_MISSING = frozenset({""})
+_POINT = re.compile(r"\s*POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*", re.IGNORECASE)
+_TRAILING_CODE = re.compile(r",\s*([A-Z]{2})\s*$")
+
+
+def normalise_header(column: str) -> str:
+    """A header as its words: 'City.Location' and 'City Location' -> 'city_location';
+    'TOTAL BASIC+ Emissions (GPC)' -> 'total_basic_plus_emissions_gpc'."""
+    return "_".join(re.findall(r"[0-9a-z]+", column.replace("+", " plus ").casefold()))
+
+
+def read_rows(
+    content: bytes, source: str, file_name: str, known: Iterable[str], needed: Iterable[str]
+) -> list[tuple[int, dict[str, str | None]]]:
+    """The CSV's rows as (line, {normalised header: text or None}). A header neither
+    spelling of the dataset has, a needed one missing, or two read alike stop the parse;
+    'NA' is read as missing in a copy re-saved with R (dots in its header)."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ParseError(source, file_name, f"byte {error.start}", "not UTF-8") from error
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ParseError(source, file_name, "line 1", "the file is empty") from None
+    except csv.Error as error:
+        raise ParseError(source, file_name, "line 1", str(error)) from error
+    names = [normalise_header(h) for h in header]
+    known_names = set(known)
+    unknown = [h for h, n in zip(header, names, strict=True) if n not in known_names]
+    missing = [n for n in needed if n not in names]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if unknown or missing or twice:
+        raise ParseError(
+            source,
+            file_name,
+            "line 1",
+            f"header not the dataset's: unknown {unknown}, missing {missing}, read alike {twice}",
+        )
+    missing_values = R_MISSING if any("." in h and " " not in h for h in header) else LIVE_MISSING
+    rows = []
+    try:
+        next_line = reader.line_num + 1
+        for fields in reader:
+            line, next_line = next_line, reader.line_num + 1
+            if not any(f.strip() for f in fields):
+                continue
+            if len(fields) != len(names):
+                raise ParseError(
+                    source,
+                    file_name,
+                    f"line {line}",
+                    f"expected {len(names)} fields, found {len(fields)}",
+                )
+            rows.append(
+                (
+                    line,
+                    {
+                        n: (None if f.strip() in missing_values else f.strip())
+                        for n, f in zip(names, fields, strict=True)
+                    },
+                )
+            )
+    except csv.Error as error:
+        raise ParseError(source, file_name, f"line {reader.line_num}", str(error)) from error
+    return rows
+
+
+def parse_point(text: str | None) -> tuple[float, float] | None:
+    """A WKT point, longitude first, as (latitude, longitude):
+    'POINT (-74.0721 4.7)' -> (4.7, -74.0721). None when absent or not a valid point."""
+    if not isinstance(text, str):
+        return None
+    match = _POINT.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        longitude, latitude = float(match.group(1)), float(match.group(2))
+    except ValueError:
+        return None
+    if not (-90.0 <= latitude <= 90.0 and -180.0 <= longitude <= 180.0):
+        return None
+    return latitude, longitude
+
+
+def trailing_subdivision(organization: str | None) -> str | None:
+    """The two-letter code CDP's North American organisations end with:
+    'City of Portland, ME' -> 'ME'; 'District of Saanich, BC' -> 'BC'; else None."""
+    match = _TRAILING_CODE.search(organization or "")
+    return match.group(1) if match else None
+
+
+def parse_number(text: str | None) -> float | None:
+    """A numeric cell as a number; None when absent or not a number."""
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def city_reference(row: dict[str, str | None]) -> dict[str, object]:
+    """How a CDP row names its city, in the columns the builders read: the City column's
+    name, else the Organization's; CDP's country; the state or province the Organization
+    ends with; the POINT and the population it gives."""
+    point = parse_point(row.get("city_location"))
+    return {
+        "city_name": row.get("city") or row.get("organization"),
+        "country_code": row.get("country"),
+        "admin1_code": trailing_subdivision(row.get("organization")),
+        "latitude": point[0] if point else None,
+        "longitude": point[1] if point else None,
+        "population": parse_number(row.get("population")),
+        "source_id": row.get("account_number"),
+    }

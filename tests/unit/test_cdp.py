@@ -1,0 +1,230 @@
+"""CDP's targets and city-wide emissions: both header spellings, a header the parser does
+not know, the mapping into commitments and city_emissions, the open edition leaving CDP's
+rows out, and facts read in the recorded files."""
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from assets.build import build_city_emissions, build_commitments
+from assets.editions import RESTRICTED, attribution, open_edition
+from assets.resolve import Resolver
+from assets.sources import ParseError, cdp
+from assets.sources import cdp_emissions as emissions
+from assets.sources import cdp_targets as targets
+from tests.conftest import FIXTURES, small_gazetteer
+
+TARGETS = (FIXTURES / "cdp" / "targets.csv").read_bytes()
+EMISSIONS = (FIXTURES / "cdp" / "emissions.csv").read_bytes()
+PORTLAND_OR, TAIPEI = "gn:5746545", "gn:1668341"
+
+
+def r_resaved(content: bytes) -> bytes:
+    """The file as R's write.csv re-saves it: header punctuation as dots, empty cells NA."""
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    header = [re.sub(r"[^0-9A-Za-z]", ".", h) for h in rows[0]]
+    body = [[cell or "NA" for cell in row] for row in rows[1:]]
+    out = io.StringIO()
+    csv.writer(out, quoting=csv.QUOTE_NONNUMERIC).writerows([header, *body])
+    return out.getvalue().encode()
+
+
+def as_parsed(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    return frame.assign(source=source, snapshot_id=f"{source}-snapshot")
+
+
+@pytest.fixture(scope="module")
+def resolver() -> Resolver:
+    return Resolver.from_frames(small_gazetteer())
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def test_target_rows_become_targets_and_no_target_rows_do_not() -> None:
+    frame = targets.parse_targets(TARGETS, "targets.csv")
+    columns = ["source_id", "target_type", "sector", "target_year", "reduction_pct"]
+    everything = "All emissions sources included in city inventory"
+    assert frame[columns].values.tolist() == [
+        ["900001", "base_year_absolute", everything, "2030", "50"],
+        ["900001", "fixed_level", "Transport", "2050", "100"],
+        ["900003", "baseline_scenario", everything, "2030", "25"],
+        ["900004", "base_year_intensity", "Energy", "2035", "30"],
+    ]
+    portland = frame.iloc[0]
+    assert (portland["city_name"], portland["admin1_code"]) == ("Portland", "OR")
+    assert (portland["latitude"], portland["longitude"]) == (45.5234, -122.6762)
+    assert portland["stated_kind"] == "Base year emissions (absolute) target"
+    assert portland["stated_text"] == "Cut community emissions 50% below 1990 levels by 2030."
+    assert portland["citation"] == (
+        "CDP 2021 Cities Emissions Reduction Targets (targets.csv), account 900001 "
+        "(City of Portland, OR)"
+    )
+    assert frame.iloc[2]["stated_text"] == "A quarter below business as usual by 2030."
+
+
+def test_both_header_spellings_read_alike() -> None:
+    live = targets.parse_targets(TARGETS, "t.csv")
+    resaved = targets.parse_targets(r_resaved(TARGETS), "t.csv")
+    pd.testing.assert_frame_equal(live, resaved)
+    # re-saved so, the emissions file's 'BASIC' and 'BASIC+' totals read alike: refused
+    with pytest.raises(ParseError, match=r"read alike \['total_basic_emissions_gpc'\]"):
+        emissions.parse_emissions(r_resaved(EMISSIONS), "e.csv")
+
+
+def test_a_header_the_dataset_does_not_have_fails_naming_it() -> None:
+    renamed = TARGETS.replace(b"Percentage reduction target", b"Reduction (%)", 1)
+    with pytest.raises(ParseError) as error:
+        targets.parse_targets(renamed, "t.csv")
+    message = str(error.value)
+    assert message.startswith("cdp_targets: t.csv, line 1: header not the dataset's")
+    assert "unknown ['Reduction (%)']" in message
+    assert "missing ['percentage_reduction_target']" in message
+
+
+def test_an_unknown_target_type_is_kept_for_validation_to_reject(resolver: Resolver) -> None:
+    changed = TARGETS.replace(b"Baseline scenario (business as usual) target", b"Net zero", 1)
+    frame = as_parsed(targets.parse_targets(changed, "t.csv"), "cdp_targets")
+    built = build_commitments(frame, resolver)
+    rejected = built.rejected.set_index("source_row")
+    assert rejected.loc["t.csv line 5", "value"] == "Net zero"
+    assert rejected.loc["t.csv line 5", "column_name"] == "target_type"
+
+
+def test_inventories_with_their_totals_and_how_each_was_read() -> None:
+    frame = emissions.parse_emissions(EMISSIONS, "e.csv").set_index("source_id")
+    assert list(frame.index) == ["900001", "900003"]  # Prague has none yet
+    portland, taipei = frame.loc["900001"], frame.loc["900003"]
+    assert (portland["total_tco2e"], portland["total_basis"]) == (6_000_000.0, "scope 1 + scope 2")
+    assert (taipei["total_tco2e"], taipei["total_basis"]) == (
+        15_000_000.0,
+        "direct + grid-supplied energy",
+    )
+    # a fiscal year is the year it starts; CDP's population year 0 means unknown
+    assert (taipei["inventory_year"], taipei["population_year"]) == ("2018", None)
+    assert portland["source_url"] == emissions.EXPORT_URL
+
+
+def test_no_total_is_made_up_from_a_part() -> None:
+    total, basis = emissions._total({k: None for k in emissions.FIGURES} | {"direct_tco2e": "5"})
+    assert (total, basis) == (None, None)
+
+
+# -------------------------------------------------------------------- into the tables
+
+
+def test_cdp_targets_resolve_with_their_point_and_state(resolver: Resolver) -> None:
+    frame = as_parsed(targets.parse_targets(TARGETS, "t.csv"), "cdp_targets")
+    built = build_commitments(frame, resolver)
+    assert built.table["city_id"].tolist() == [PORTLAND_OR, PORTLAND_OR, TAIPEI]
+    assert built.table["sector"].tolist()[:2] == [
+        "All emissions sources included in city inventory",
+        "Transport",
+    ]
+    # the crosswalk carries CDP's account number
+    matches = built.matches.set_index("source_name")
+    assert matches.loc["Taipei", "source_id"] == "900003"
+    # Springfield with no state, point or population stays ambiguous, and is kept
+    (reject,) = built.rejected.to_dict("records")
+    assert (reject["rule"], reject["value"]) == ("city_ambiguous", "Springfield")
+
+
+def test_inventories_become_city_emissions(resolver: Resolver) -> None:
+    frame = as_parsed(emissions.parse_emissions(EMISSIONS, "e.csv"), "cdp_emissions")
+    table = build_city_emissions(frame, resolver).table.set_index("city_id")
+    assert table.loc[PORTLAND_OR, "inventory_year"] == 2019
+    assert table.loc[TAIPEI, "total_tco2e"] == 15_000_000.0
+    assert table.loc[TAIPEI, "source_id"] == "900003"
+
+
+def test_cdp_is_restricted_and_cites_its_own_wording() -> None:
+    assert {"cdp_targets", "cdp_emissions"} == RESTRICTED
+    assert targets.SOURCE.attribution == (
+        "This data was collected in partnership by CDP and ICLEI - Local Governments for "
+        "Sustainability"
+    )
+    assert emissions.SOURCE.attribution == cdp.ATTRIBUTION
+
+
+def test_the_open_edition_leaves_restricted_rows_and_the_cities_only_they_name_out() -> None:
+    def rows(**columns: list) -> pd.DataFrame:
+        return pd.DataFrame(columns)
+
+    tables = {
+        "cities": rows(city_id=["gn:1", "gn:2", "gn:3"], source=["geonames"] * 3),
+        "networks": rows(network_id=["c40"], hq_city_id=[None]),
+        "memberships": rows(city_id=["gn:1"], source=["registry"]),
+        "agreements": rows(city_a_id=[], city_b_id=[], source=[]),
+        "commitments": rows(city_id=["gn:1", "gn:2"], source=["net_zero_tracker", "cdp_targets"]),
+        "assessments": rows(city_id=[], source=[]),
+        "city_emissions": rows(city_id=["gn:3"], source=["cdp_emissions"]),
+        "city_ids": rows(city_id=["gn:1", "gn:2"], source=["registry", "cdp_targets"]),
+        "unresolved_names": rows(source=["cdp_targets", "registry"]),
+        "rejected_rows": rows(source=["cdp_emissions"]),
+        "sources": rows(source=["geonames", "cdp_targets"]),
+        "network_qid_review": rows(network_id=["c40"]),
+    }
+    kept = open_edition(tables)
+    assert kept["cities"]["city_id"].tolist() == ["gn:1"]  # gn:2, gn:3 only CDP named
+    for name, frame in kept.items():
+        if "source" in frame.columns and name != "cities":
+            assert not set(frame["source"]) & RESTRICTED, name
+    assert kept["commitments"]["source"].tolist() == ["net_zero_tracker"]
+    assert kept["city_emissions"].empty
+    assert kept["network_qid_review"].equals(tables["network_qid_review"])
+
+
+def test_the_attribution_file_names_each_source_and_marks_a_full_edition() -> None:
+    sources = pd.DataFrame(
+        {
+            "source": ["geonames", "cdp_targets"],
+            "publisher": ["GeoNames", cdp.PUBLISHER],
+            "licence": ["CC BY 4.0", cdp.LICENCE],
+            "attribution": ["GeoNames (geonames.org)", cdp.ATTRIBUTION],
+            "file_name": ["cities500.zip", "targets.csv"],
+            "sha256": ["a" * 64, "b" * 64],
+        }
+    )
+    full = attribution(sources, "full")
+    assert full.startswith("# Attribution\n\nNOT FOR REDISTRIBUTION")
+    assert f"Attribution: {cdp.ATTRIBUTION}\n" in full
+    assert "Files: targets.csv (sha256 bbbbbbbbbbbb)" in full
+    opened = attribution(sources.iloc[:1], "open")
+    assert "NOT FOR REDISTRIBUTION" not in opened
+    assert "## geonames" in opened and "cdp" not in opened
+
+
+# ------------------------------------------------------------------- the recorded files
+
+
+def test_the_recorded_targets_state_bogota_s_target(shared_data: Path) -> None:
+    path = shared_data / "cdp" / "2021_Cities_Emissions_Reduction_Targets.r-resaved.csv"
+    frame = targets.parse_targets(path.read_bytes(), path.name)
+    assert len(frame) == 1127  # 1,460 rows less 206 'No target' and 127 with no type
+    bogota = frame[frame["source_id"] == "31154"].iloc[0]
+    assert (bogota["city_name"], bogota["country_code"]) == ("Bogotá", "Colombia")
+    assert bogota["target_type"] == "baseline_scenario"
+    assert (bogota["baseline_year"], bogota["target_year"], bogota["reduction_pct"]) == (
+        "2017",
+        "2024",
+        "15",
+    )
+    assert (bogota["latitude"], bogota["longitude"]) == (4.711, -74.0721)
+
+
+def test_the_recorded_emissions_state_makati_s_inventory(shared_data: Path) -> None:
+    path = shared_data / "cdp" / "2021_City-wide_Emissions.csv"
+    frame = emissions.parse_emissions(path.read_bytes(), path.name)
+    assert len(frame) == 625  # the rows whose city reports an inventory
+    makati = frame[frame["source_id"] == "54354"].iloc[0]
+    assert makati["inventory_year"] == "2018"
+    assert makati["direct_tco2e"] == "782045.75"
+    assert makati["total_tco2e"] is None  # no figure for grid-supplied energy
+    assert frame["total_basis"].value_counts().to_dict() == {
+        "direct + grid-supplied energy": 264,
+        "scope 1 + scope 2": 38,
+    }
