@@ -101,6 +101,7 @@ def release(
                 else "every source's terms allow redistribution, with attribution (ATTRIBUTION)"
             ),
             "notes": notes,
+            "rows_by_source": rows_by_source(tables),
             "resolution": resolution_quality(city_ids, unresolved_names),
             "dagster_run_id": context.run.run_id,
         },
@@ -116,3 +117,15 @@ def release(
             "notes": "\n".join(notes) or "none",
         }
     )
+
+
+def rows_by_source(tables: dict[str, pd.DataFrame]) -> dict[str, dict[str, int]]:
+    """Per source, the rows it gave each table, rejected rows counted under
+    'rejected_rows'; so a user sees how much of each source made it in."""
+    counts: dict[str, dict[str, int]] = {}
+    for name, frame in tables.items():
+        if "source" not in frame.columns or name in ("cities", "sources"):
+            continue
+        for source, rows in frame.groupby("source").size().items():
+            counts.setdefault(str(source), {})[name] = int(rows)
+    return dict(sorted(counts.items()))

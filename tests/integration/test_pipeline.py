@@ -157,6 +157,12 @@ def test_an_imported_net_zero_tracker_export_reaches_the_release(
         ]
     manifest = json.loads((latest / "manifest.json").read_text())
     assert manifest["resolution"]["net_zero_tracker"]["rows"] == 9  # 5 targets + 4 assessed
+    assert manifest["rows_by_source"]["net_zero_tracker"] == {
+        "commitments": 4,
+        "assessments": 4,
+        "city_ids": 7,  # spellings: 3 in commitments, 4 in assessments
+        "rejected_rows": 1,
+    }
 
 
 def test_a_newer_member_list_ends_a_membership_rather_than_deleting_it(
