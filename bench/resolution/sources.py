@@ -7,7 +7,6 @@ place, before anything is resolved or scored."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -15,6 +14,15 @@ from typing import TextIO
 
 import pandas as pd
 
+from assets.sources import eurocities_members
+from assets.sources.cdp import (
+    LIVE_MISSING,
+    R_MISSING,
+    normalise_header,
+    parse_point,
+    trailing_subdivision,
+)
+from assets.sources.cdp import parse_number as parse_population
 from assets.sources.geonames import bundled_file, parse_bundled_cities, parse_bundled_countries
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -24,12 +32,6 @@ CDP_TARGETS = Path("cdp/2021_Cities_Emissions_Reduction_Targets.r-resaved.csv")
 CDP_EMISSIONS = Path("cdp/2021_City-wide_Emissions.csv")
 EUROCITIES = Path("networks/eurocities-members.2025-06.txt")
 NET_ZERO_TRACKER = Path("net-zero-tracker/snapshot_2022-12-20_13-07-14.xlsx")
-
-# Cells R writes for a missing value; the live CDP export leaves them empty.
-R_MISSING = frozenset({"", "NA"})
-LIVE_MISSING = frozenset({""})
-_TRAILING_CODE = re.compile(r",\s*([A-Z]{2})\s*$")
-_POINT = re.compile(r"\s*POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -61,30 +63,6 @@ class Source:
 
 
 # --- loading the sources ------------------------------------------------------------------
-
-
-def normalise_header(column: str) -> str:
-    """One spelling for both CDP headers: 'City.Location' and 'City Location' ->
-    'city_location'; 'Base.year.emissions..metric.tonnes.CO2e.' ->
-    'base_year_emissions_metric_tonnes_co2e'."""
-    return "_".join(re.findall(r"[0-9a-z]+", column.casefold()))
-
-
-def parse_point(text: str | None) -> tuple[float, float] | None:
-    """A WKT point, longitude first, as (latitude, longitude):
-    'POINT (-74.0721 4.7)' -> (4.7, -74.0721). None when absent or not a valid point."""
-    if not isinstance(text, str):
-        return None
-    match = _POINT.fullmatch(text)
-    if match is None:
-        return None
-    try:
-        longitude, latitude = float(match.group(1)), float(match.group(2))
-    except ValueError:
-        return None
-    if not (-90.0 <= latitude <= 90.0 and -180.0 <= longitude <= 180.0):
-        return None
-    return latitude, longitude
 
 
 def present(value: object, missing: frozenset[str]) -> str | None:
@@ -144,21 +122,6 @@ def cdp_references(frame: pd.DataFrame, source: str, missing: frozenset[str]) ->
     return list(references.values())
 
 
-def trailing_subdivision(organization: str | None) -> str | None:
-    """The two-letter code CDP's North American organisations end with:
-    'City of Portland, ME' -> 'ME'; 'District of Saanich, BC' -> 'BC'; else None."""
-    match = _TRAILING_CODE.search(organization or "")
-    return match.group(1) if match else None
-
-
-def parse_population(text: str | None) -> float | None:
-    """CDP's population cell as a number; None when absent or not a number."""
-    try:
-        return float(text) if text is not None else None
-    except ValueError:
-        return None
-
-
 def read_cdp(path: Path | TextIO, source: str, missing: frozenset[str]) -> list[Reference]:
     """A CDP cities CSV (live or R-resaved header) as one reference per organisation."""
     frame = pd.read_csv(path, dtype=str, keep_default_na=False)
@@ -176,15 +139,13 @@ def load_cdp_emissions(data_dir: Path) -> list[Reference]:
 
 
 def parse_eurocities(text: str) -> list[Reference]:
-    """The pasted member list: '#' comment lines first, then member name and lower-case
-    country name on alternating lines."""
-    lines = [line.strip() for line in text.splitlines()]
-    lines = [line for line in lines if line and not line.startswith("#")]
-    if len(lines) % 2:
-        raise ValueError(f"eurocities: {len(lines)} lines, expected name/country pairs")
+    """The pasted member list, read by the pipeline's own parser (eurocities_members)."""
+    frame = eurocities_members.parse_members(text.encode(), "eurocities", "")
     return [
         Reference("eurocities", str(number), name, country)
-        for number, (name, country) in enumerate(zip(lines[::2], lines[1::2], strict=True))
+        for number, (name, country) in enumerate(
+            zip(frame["city_name"], frame["country_code"], strict=True)
+        )
     ]
 
 

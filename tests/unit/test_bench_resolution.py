@@ -129,7 +129,7 @@ def test_eurocities_pairs_after_the_comment_line() -> None:
         ("Aarhus", "denmark"),
         ("Amiens Metropole", "france"),
     ]
-    with pytest.raises(ValueError, match="pairs"):
+    with pytest.raises(ValueError, match="'Amsterdam' has no country line after it"):
         parse_eurocities(EUROCITIES + "Amsterdam\n")
 
 
