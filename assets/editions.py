@@ -12,34 +12,10 @@ from __future__ import annotations
 import pandas as pd
 
 from assets.build import city_references
-from assets.sources import (
-    SourceInfo,
-    cdp_emissions,
-    cdp_targets,
-    eurocities_members,
-    geonames,
-    net_zero_tracker,
-    network_members,
-    registry,
-    wikidata,
-)
+from assets.sources.catalog import RESTRICTED
 
 OPEN, FULL = "open", "full"
 EDITIONS = (OPEN, FULL)
-SOURCE_INFOS: tuple[SourceInfo, ...] = tuple(
-    m.SOURCE
-    for m in (
-        geonames,
-        registry,
-        wikidata,
-        net_zero_tracker,
-        network_members,
-        eurocities_members,
-        cdp_targets,
-        cdp_emissions,
-    )
-)
-RESTRICTED = frozenset(info.slug for info in SOURCE_INFOS if not info.redistributable)
 NOT_FOR_REDISTRIBUTION = (
     "NOT FOR REDISTRIBUTION: this full edition holds rows of sources whose terms restrict "
     "republishing ({sources}). Use it internally; publish the open edition."

@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 
 from assets.sources import (
+    TARGET_COLUMNS,
     SourceFile,
     cdp_emissions,
     cdp_targets,
@@ -209,7 +210,7 @@ def parsed_cdp_targets__targets(raw_cdp_targets: dict[str, SourceFile | None]) -
     frame = (
         cdp_targets.parse_targets(read_file(file), file.file_name)
         if file
-        else pd.DataFrame(columns=cdp_targets.TARGET_COLUMNS)
+        else pd.DataFrame(columns=TARGET_COLUMNS)
     )
     frame = frame.assign(source=cdp_targets.SOURCE.slug, snapshot_id=file and file.snapshot_id)
     return dg.Output(frame, metadata=_metadata(frame, file))

@@ -11,17 +11,8 @@ import dagster as dg
 import pandas as pd
 
 from assets import build, build_members, build_wikidata
-from assets.sources import (
-    SourceFile,
-    cdp_emissions,
-    cdp_targets,
-    eurocities_members,
-    geonames,
-    net_zero_tracker,
-    network_members,
-    registry,
-    wikidata,
-)
+from assets.sources import SourceFile
+from assets.sources.catalog import INFOS
 from pipeline.resources import ResolverResource
 from schemas.agreements import Agreements
 from schemas.commitments import Commitments
@@ -429,17 +420,7 @@ def sources(
         *raw_cdp_emissions.values(),
     ]
     files = [f for f in read if f is not None]
-    infos = [
-        geonames.SOURCE,
-        registry.SOURCE,
-        wikidata.SOURCE,
-        net_zero_tracker.SOURCE,
-        network_members.SOURCE,
-        eurocities_members.SOURCE,
-        cdp_targets.SOURCE,
-        cdp_emissions.SOURCE,
-    ]
-    frame = build.build_sources(files, infos)
+    frame = build.build_sources(files, list(INFOS))
     return dg.Output(frame, metadata=_table_metadata(frame))
 
 

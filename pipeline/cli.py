@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib
 import os
 import sys
 from datetime import UTC, datetime
@@ -21,29 +20,20 @@ from pipeline import paths
 from pipeline.publish import latest_release, list_releases
 from pipeline.snapshots import SnapshotError, SnapshotStore, read_verified
 
-# The sources a user can store a downloaded file of, and the module that checks it.
-IMPORTABLE_SOURCES = (
-    "geonames",
-    "net_zero_tracker",
-    "network_members",
-    "eurocities_members",
-    "cdp_targets",
-    "cdp_emissions",
-)
-
 
 def source_module(slug: str) -> ModuleType:
-    """The module of a source that stores snapshots (fetched or imported)."""
+    """The module of a source users import files of."""
+    from assets.sources.catalog import IMPORTABLE, module
+
     if slug == "registry":
         raise SystemExit(
             "citydip: the registry is not imported: edit the CSV files in raw/registry/ "
             "and commit them"
         )
-    if slug not in IMPORTABLE_SOURCES:
-        raise SystemExit(
-            f"citydip: unknown source {slug!r}; sources: {', '.join(IMPORTABLE_SOURCES)}"
-        )
-    return importlib.import_module(f"assets.sources.{slug}")
+    found = module(slug)
+    if found is None or slug not in IMPORTABLE:
+        raise SystemExit(f"citydip: unknown source {slug!r}; sources: {', '.join(IMPORTABLE)}")
+    return found
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -85,32 +75,19 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_sources(args: argparse.Namespace) -> int:
     """Each source's newest snapshot per file, its age and its licence."""
-    from assets.sources import (
-        ParseError,
-        cdp_emissions,
-        cdp_targets,
-        eurocities_members,
-        geonames,
-        net_zero_tracker,
-        network_members,
-        registry,
-        wikidata,
-    )
+    from assets.sources import ParseError, registry
+    from assets.sources.catalog import MODULES
 
     store = SnapshotStore(paths.raw_dir())
     now = datetime.now(UTC)
     print(f"{'source':<18} {'file':<34} {'snapshot':<40} {'age':>6}  licence")
-    without = {
-        geonames: "bundled copy used",
-        wikidata: "no Wikidata rows",
-        net_zero_tracker: "no rows from it",
-        network_members: "no rows from it",
-        eurocities_members: "no rows from it",
-        cdp_targets: "no rows from it",
-        cdp_emissions: "no rows from it",
-    }
-    for module, meaning in without.items():
+    # what a build does without a stored file of the source
+    without = {"geonames": "bundled copy used", "wikidata": "no Wikidata rows"}
+    for module in MODULES:
+        if module is registry:
+            continue
         slug, licence = module.SOURCE.slug, module.SOURCE.licence
+        meaning = without.get(slug, "no rows from it")
         snapshots = store.snapshots(slug)
         names = sorted({s.file_name for s in snapshots})
         if not names:
@@ -350,7 +327,7 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("dagster_args", nargs=argparse.REMAINDER, help="passed to `dagster dev`")
     dev.set_defaults(func=cmd_dev)
     imported = sub.add_parser("import", help="store a hand-downloaded file as a snapshot")
-    imported.add_argument("source", help=f"source slug: {', '.join(IMPORTABLE_SOURCES)}")
+    imported.add_argument("source", help="source slug (citydip sources lists them)")
     imported.add_argument("file", help="the downloaded file")
     imported.add_argument(
         "--as-of",

@@ -5,6 +5,9 @@ Nothing here imports Dagster, so the CLI and the unit tests use these modules di
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -23,6 +26,32 @@ class SourceInfo:
     homepage: str
     # False where the terms forbid republishing: the rows reach only the full edition
     redistributable: bool = True
+
+
+# What every source of commitments hands on, one row per target: the city as the source
+# names it (with the evidence it gives), the coded target and the source's own words.
+TARGET_COLUMNS = [
+    "city_name",
+    "country_code",
+    "admin1_code",
+    "latitude",
+    "longitude",
+    "population",
+    "kind",
+    "stage",
+    "target_type",
+    "sector",
+    "target_year",
+    "baseline_year",
+    "reduction_pct",
+    "status",
+    "stated_kind",
+    "stated_text",
+    "source_id",
+    "source_url",
+    "citation",
+    "source_row",
+]
 
 
 class ParseError(ValueError):
@@ -74,3 +103,51 @@ class SourceFile:
             retrieved_at=snapshot.retrieved_at,
             as_of=snapshot.as_of,
         )
+
+
+@dataclass(frozen=True)
+class CsvFile:
+    """A CSV file's header and records, each record with the line it starts on (a quoted
+    field may span lines). Blank records are left out."""
+
+    header: list[str]
+    records: list[tuple[int, list[str]]]
+
+
+def read_csv(
+    content: bytes,
+    source: str,
+    file_name: str,
+    check_header: Callable[[list[str]], None] | None = None,
+) -> CsvFile:
+    """A UTF-8 CSV file as header and records; every record has as many fields as the
+    header. Any fault is a ParseError naming the line (or byte) where it lies; a header
+    `check_header` refuses is reported before any record is read."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ParseError(source, file_name, f"byte {error.start}", "not UTF-8") from error
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    records = []
+    try:
+        header = next(reader, None)
+        if header is None:
+            raise ParseError(source, file_name, "line 1", "the file is empty")
+        if check_header is not None:
+            check_header(header)
+        next_line = reader.line_num + 1
+        for fields in reader:
+            line, next_line = next_line, reader.line_num + 1
+            if not any(field.strip() for field in fields):
+                continue
+            if len(fields) != len(header):
+                raise ParseError(
+                    source,
+                    file_name,
+                    f"line {line}",
+                    f"expected {len(header)} fields, found {len(fields)}",
+                )
+            records.append((line, fields))
+    except csv.Error as error:
+        raise ParseError(source, file_name, f"line {reader.line_num}", str(error)) from error
+    return CsvFile(header, records)

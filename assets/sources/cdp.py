@@ -14,12 +14,10 @@ only the full edition of a release, never the open one.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Iterable
 
-from assets.sources import ParseError
+from assets.sources import ParseError, read_csv
 
 PUBLISHER = "CDP Worldwide, with ICLEI - Local Governments for Sustainability"
 # CDP's own wording, reproduced exactly as it asks
@@ -50,55 +48,36 @@ def read_rows(
     """The CSV's rows as (line, {normalised header: text or None}). A header neither
     spelling of the dataset has, a needed one missing, or two read alike stop the parse;
     'NA' is read as missing in a copy re-saved with R (dots in its header)."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ParseError(source, file_name, f"byte {error.start}", "not UTF-8") from error
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ParseError(source, file_name, "line 1", "the file is empty") from None
-    except csv.Error as error:
-        raise ParseError(source, file_name, "line 1", str(error)) from error
-    names = [normalise_header(h) for h in header]
-    known_names = set(known)
-    unknown = [h for h, n in zip(header, names, strict=True) if n not in known_names]
-    missing = [n for n in needed if n not in names]
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if unknown or missing or twice:
-        raise ParseError(
-            source,
-            file_name,
-            "line 1",
-            f"header not the dataset's: unknown {unknown}, missing {missing}, read alike {twice}",
-        )
-    missing_values = R_MISSING if any("." in h and " " not in h for h in header) else LIVE_MISSING
-    rows = []
-    try:
-        next_line = reader.line_num + 1
-        for fields in reader:
-            line, next_line = next_line, reader.line_num + 1
-            if not any(f.strip() for f in fields):
-                continue
-            if len(fields) != len(names):
-                raise ParseError(
-                    source,
-                    file_name,
-                    f"line {line}",
-                    f"expected {len(names)} fields, found {len(fields)}",
-                )
-            rows.append(
-                (
-                    line,
-                    {
-                        n: (None if f.strip() in missing_values else f.strip())
-                        for n, f in zip(names, fields, strict=True)
-                    },
-                )
+    known_names, needed_names = set(known), list(needed)
+
+    def check_header(header: list[str]) -> None:
+        names = [normalise_header(h) for h in header]
+        unknown = [h for h, n in zip(header, names, strict=True) if n not in known_names]
+        missing = [n for n in needed_names if n not in names]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if unknown or missing or twice:
+            raise ParseError(
+                source,
+                file_name,
+                "line 1",
+                f"header not the dataset's: unknown {unknown}, missing {missing}, "
+                f"read alike {twice}",
             )
-    except csv.Error as error:
-        raise ParseError(source, file_name, f"line {reader.line_num}", str(error)) from error
+
+    file = read_csv(content, source, file_name, check_header)
+    header = file.header
+    names = [normalise_header(h) for h in header]
+    missing_values = R_MISSING if any("." in h and " " not in h for h in header) else LIVE_MISSING
+    rows = [
+        (
+            line,
+            {
+                n: (None if f.strip() in missing_values else f.strip())
+                for n, f in zip(names, fields, strict=True)
+            },
+        )
+        for line, fields in file.records
+    ]
     return rows
 
 

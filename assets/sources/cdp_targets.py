@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assets.sources import ParseError, SourceInfo, cdp
+from assets.sources import TARGET_COLUMNS, ParseError, SourceInfo, cdp
 
 SOURCE = SourceInfo(
     slug="cdp_targets",
@@ -64,28 +64,6 @@ TARGET_TYPES = {
     "Baseline scenario (business as usual) target": "baseline_scenario",
     "Fixed level target": "fixed_level",
 }
-TARGET_COLUMNS = [
-    "city_name",
-    "country_code",
-    "admin1_code",
-    "latitude",
-    "longitude",
-    "population",
-    "kind",
-    "stage",
-    "target_type",
-    "sector",
-    "target_year",
-    "baseline_year",
-    "reduction_pct",
-    "status",
-    "stated_kind",
-    "stated_text",
-    "source_id",
-    "source_url",
-    "citation",
-    "source_row",
-]
 
 
 def parse_targets(content: bytes, file_name: str) -> pd.DataFrame:

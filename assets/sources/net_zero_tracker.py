@@ -20,7 +20,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from assets.sources import ParseError, SourceFile, SourceInfo
+from assets.sources import TARGET_COLUMNS, ParseError, SourceFile, SourceInfo
 from pipeline.snapshots import Snapshot, SnapshotStore
 
 SOURCE = SourceInfo(
@@ -185,10 +185,13 @@ def city_targets(cities: pd.DataFrame) -> pd.DataFrame:
                     "city_name": city["name"],
                     "country_code": city["country"],
                     "admin1_code": None,
+                    "latitude": None,
+                    "longitude": None,
                     "population": city["population"],
                     "kind": KINDS.get(label, label),
                     "stage": stage,
                     "target_type": TARGET_TYPES.get(label),
+                    "sector": None,
                     "target_year": city[f"{stage}_target_year"],
                     "baseline_year": city[f"{stage}_target_baseline_year"],
                     "reduction_pct": city[f"{stage}_target_percentage_reduction"],
@@ -203,27 +206,6 @@ def city_targets(cities: pd.DataFrame) -> pd.DataFrame:
                 }
             )
     return pd.DataFrame(rows, columns=TARGET_COLUMNS, dtype="object")
-
-
-TARGET_COLUMNS = [
-    "city_name",
-    "country_code",
-    "admin1_code",
-    "population",
-    "kind",
-    "stage",
-    "target_type",
-    "target_year",
-    "baseline_year",
-    "reduction_pct",
-    "status",
-    "stated_kind",
-    "stated_text",
-    "source_id",
-    "source_url",
-    "citation",
-    "source_row",
-]
 
 
 def city_assessments(cities: pd.DataFrame) -> pd.DataFrame:

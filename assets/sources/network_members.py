@@ -13,14 +13,12 @@ the list date and the choice of files (every stored list, oldest first).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 
 import pandas as pd
 
-from assets.sources import ParseError, SourceFile, SourceInfo
+from assets.sources import ParseError, SourceFile, SourceInfo, read_csv
 from pipeline.snapshots import AS_OF, SnapshotStore
 
 SOURCE = SourceInfo(
@@ -78,17 +76,31 @@ def dated(file: SourceFile) -> str:
 def parse_members(content: bytes, file_name: str, as_of: str) -> pd.DataFrame:
     """The list's rows in MEMBER_COLUMNS, values as written (empty cells null). A missing
     required column or an unknown one stops the parse, naming it."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ParseError(SOURCE.slug, file_name, f"byte {error.start}", "not UTF-8") from error
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        raise ParseError(SOURCE.slug, file_name, "line 1", "the file is empty") from None
-    except csv.Error as error:
-        raise ParseError(SOURCE.slug, file_name, "line 1", str(error)) from error
+    file = read_csv(content, SOURCE.slug, file_name, lambda h: _check_header(h, file_name))
+    header = [h.strip().lower() for h in file.header]
+    rows = []
+    for line, fields in file.records:
+        record = {h: (f.strip() or None) for h, f in zip(header, fields, strict=True)}
+        network = record["network_id"]
+        rows.append(
+            {
+                "network_id": network,
+                "city_name": record["name"],
+                "country_code": record["country"],
+                "admin1_code": record.get("admin1"),
+                "joined_year": record.get("joined_year"),
+                "role": record.get("role") or "member",
+                "as_of": as_of,
+                "source_url": record.get("source_url"),
+                "citation": f"{network} member list {file_name}, as of {as_of}",
+                "source_row": f"{file_name} line {line}",
+            }
+        )
+    return pd.DataFrame(rows, columns=MEMBER_COLUMNS, dtype="object")
+
+
+def _check_header(given: list[str], file_name: str) -> None:
+    header = [h.strip().lower() for h in given]
     missing = [c for c in REQUIRED if c not in header]
     unknown = [c for c in header if c not in (*REQUIRED, *OPTIONAL)]
     if missing or unknown or len(set(header)) != len(header):
@@ -99,39 +111,6 @@ def parse_members(content: bytes, file_name: str, as_of: str) -> pd.DataFrame:
             f"header {header} is not the member list layout: columns {list(REQUIRED)}, "
             f"optionally {list(OPTIONAL)} (missing {missing}, unknown {unknown})",
         )
-    rows = []
-    try:
-        next_line = reader.line_num + 1
-        for fields in reader:
-            line, next_line = next_line, reader.line_num + 1
-            if not any(f.strip() for f in fields):
-                continue
-            if len(fields) != len(header):
-                raise ParseError(
-                    SOURCE.slug,
-                    file_name,
-                    f"line {line}",
-                    f"expected {len(header)} fields, found {len(fields)}",
-                )
-            record = {h: (f.strip() or None) for h, f in zip(header, fields, strict=True)}
-            network = record["network_id"]
-            rows.append(
-                {
-                    "network_id": network,
-                    "city_name": record["name"],
-                    "country_code": record["country"],
-                    "admin1_code": record.get("admin1"),
-                    "joined_year": record.get("joined_year"),
-                    "role": record.get("role") or "member",
-                    "as_of": as_of,
-                    "source_url": record.get("source_url"),
-                    "citation": f"{network} member list {file_name}, as of {as_of}",
-                    "source_row": f"{file_name} line {line}",
-                }
-            )
-    except csv.Error as error:
-        raise ParseError(SOURCE.slug, file_name, f"line {reader.line_num}", str(error)) from error
-    return pd.DataFrame(rows, columns=MEMBER_COLUMNS, dtype="object")
 
 
 def parse_file(content: bytes, file: SourceFile) -> pd.DataFrame:

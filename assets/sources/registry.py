@@ -6,14 +6,12 @@ source itself, so their "snapshot" is the committed file, identified by its sha2
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 from pathlib import Path
 
 import pandas as pd
 
-from assets.sources import ParseError, SourceFile, SourceInfo
+from assets.sources import ParseError, SourceFile, SourceInfo, read_csv
 
 SOURCE = SourceInfo(
     slug="registry",
@@ -116,45 +114,25 @@ def parse_registry_table(content: bytes, table: str, file_name: str) -> pd.DataF
     with its line named rather than stopping the run; a wrong header stops it.
     """
     expected = COLUMNS[table]
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ParseError("registry", file_name, f"byte {error.start}", "not UTF-8") from error
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise ParseError("registry", file_name, "line 1", "the file is empty") from None
-    if tuple(header) != expected:
-        unknown = [c for c in header if c not in expected]
-        missing = [c for c in expected if c not in header]
-        raise ParseError(
-            "registry",
-            file_name,
-            "line 1",
-            f"header differs from the {table} layout (unknown {unknown}, missing {missing})",
-        )
+
+    def check_header(header: list[str]) -> None:
+        if tuple(header) != expected:
+            unknown = [c for c in header if c not in expected]
+            missing = [c for c in expected if c not in header]
+            raise ParseError(
+                "registry",
+                file_name,
+                "line 1",
+                f"header differs from the {table} layout (unknown {unknown}, missing {missing})",
+            )
+
+    file = read_csv(content, "registry", file_name, check_header)
     rows = []
-    try:
-        # a quoted field may span lines: a record starts on the line after the last one
-        next_line = reader.line_num + 1
-        for fields in reader:
-            line, next_line = next_line, reader.line_num + 1
-            if not any(field.strip() for field in fields):
-                continue
-            if len(fields) != len(expected):
-                raise ParseError(
-                    "registry",
-                    file_name,
-                    f"line {line}",
-                    f"expected {len(expected)} fields, found {len(fields)}",
-                )
-            record: dict[str, str | None] = {
-                name: (value.strip() or None) for name, value in zip(expected, fields, strict=True)
-            }
-            record["source_row"] = f"{file_name} line {line}"
-            rows.append(record)
-    except csv.Error as error:
-        raise ParseError("registry", file_name, f"line {reader.line_num}", str(error)) from error
+    for line, fields in file.records:
+        record: dict[str, str | None] = {
+            name: (value.strip() or None) for name, value in zip(expected, fields, strict=True)
+        }
+        record["source_row"] = f"{file_name} line {line}"
+        rows.append(record)
     columns = [*expected, "source_row"]
     return pd.DataFrame(rows, columns=columns, dtype="object")
