@@ -199,9 +199,44 @@ def raw_imported_asset(slug: str, what: str) -> dg.AssetsDefinition:
     return _asset
 
 
+class RawCdpEmissionsConfig(dg.Config):
+    fetch: bool = False
+    """Download the export first (the refresh job sets this)."""
+    url: str = cdp_emissions.EXPORT_URL
+
+
+@dg.asset(group_name="raw", kinds={"csv"})
+def raw_cdp_emissions(
+    context: dg.AssetExecutionContext,
+    config: RawCdpEmissionsConfig,
+    snapshots: SnapshotStoreResource,
+    http: HttpResource,
+) -> dict[str, SourceFile | None]:
+    """CDP's city-wide emissions export: the newest stored copy, downloaded first in a
+    refresh (its URL is stable) or imported with `citydip import cdp_emissions`. A failed
+    download, or a reply the parser refuses, keeps the last copy, marked stale."""
+    store = snapshots.store()
+    stale = None
+    if config.fetch:
+        try:
+            snapshot, created = cdp_emissions.fetch(store, http.session(), config.url, http.timeout)
+            state = "new snapshot" if created else "unchanged"
+            context.log.info(f"cdp_emissions: {state} {snapshot.snapshot_id}")
+        except (FetchError, ParseError) as error:
+            stale = stale_note(error)
+            context.log.warning(f"{error}; keeping the last stored copy")
+    newest = store.latest(cdp_emissions.SOURCE.slug)
+    file = SourceFile.from_snapshot(newest, "file") if newest else None
+    files = {"file": file and with_note(file, stale)}
+    if newest is None:
+        context.log.warning("cdp_emissions: nothing stored; no city_emissions rows")
+    context.add_output_metadata(_files_metadata(files))
+    return files
+
+
 raw_cdp = [
     raw_imported_asset(cdp_targets.SOURCE.slug, "CDP cities emissions-reduction targets CSV"),
-    raw_imported_asset(cdp_emissions.SOURCE.slug, "CDP city-wide emissions CSV"),
+    raw_cdp_emissions,
 ]
 
 

@@ -2,8 +2,9 @@
 
 Published as the context table `city_emissions`, which a city's commitments can be read
 against. Rows of cities without an inventory ('In progress', 'Intending to undertake...')
-are counted, not read. The live export has a stable URL (EXPORT_URL); it is imported
-(``citydip import cdp_emissions``) like the targets. Restricted: see assets.sources.cdp.
+are counted, not read. The live export has a stable URL (EXPORT_URL), which a refresh
+fetches; a downloaded copy can also be imported (``citydip import cdp_emissions``).
+Restricted: see assets.sources.cdp.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import requests
 
 from assets.sources import ParseError, SourceInfo, cdp
+from pipeline.http import fetch_chunks
+from pipeline.snapshots import Snapshot, SnapshotStore
 
 SOURCE = SourceInfo(
     slug="cdp_emissions",
@@ -140,6 +144,24 @@ def _total(figures: dict[str, str | None]) -> tuple[float | None, str | None]:
     if direct is not None and grid is not None:
         return direct + grid, "direct + grid-supplied energy"
     return None, None
+
+
+FILE_NAME = "2021_City-wide_Emissions.csv"
+MAX_BYTES = 64 << 20  # the 2021 export is 0.4 MB
+
+
+def fetch(
+    store: SnapshotStore,
+    session: requests.Session,
+    url: str = EXPORT_URL,
+    timeout: tuple[float, float] = (10.0, 70.0),
+) -> tuple[Snapshot, bool]:
+    """Download the export and store it, after its parser has accepted it: an error page
+    or a changed layout stores nothing (ParseError), a failed download neither
+    (FetchError)."""
+    content = b"".join(fetch_chunks(session, SOURCE.slug, url, timeout, MAX_BYTES))
+    check_import(FILE_NAME, content)
+    return store.store(SOURCE.slug, FILE_NAME, [content], origin=url, licence=SOURCE.licence)
 
 
 def check_import(file_name: str, content: bytes) -> None:

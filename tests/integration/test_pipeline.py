@@ -33,6 +33,7 @@ def run(
         # the fake server leaves it unfetched
         ops = run_config.setdefault("ops", {})
         ops.setdefault("raw_wikidata", {"config": {"fetch": False}})
+        ops.setdefault("raw_cdp_emissions", {"config": {"fetch": False}})
     defs = build_definitions(str(home), http=HttpResource(retries=1, backoff_seconds=0))
     with dg.DagsterInstance.ephemeral() as instance:
         return defs.resolve_job_def(job).execute_in_process(

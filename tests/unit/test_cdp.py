@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from pytest_httpserver import HTTPServer
 
 from assets.build import build_city_emissions, build_commitments
 from assets.editions import RESTRICTED, attribution, open_edition
@@ -16,6 +17,8 @@ from assets.resolve import Resolver
 from assets.sources import ParseError, cdp
 from assets.sources import cdp_emissions as emissions
 from assets.sources import cdp_targets as targets
+from pipeline.http import FetchError, build_session
+from pipeline.snapshots import SnapshotStore
 from tests.conftest import FIXTURES, small_gazetteer
 
 TARGETS = (FIXTURES / "cdp" / "targets.csv").read_bytes()
@@ -228,3 +231,36 @@ def test_the_recorded_emissions_state_makati_s_inventory(shared_data: Path) -> N
         "direct + grid-supplied energy": 264,
         "scope 1 + scope 2": 38,
     }
+
+
+# -------------------------------------------------------------------------- fetching
+
+
+def test_a_refresh_downloads_the_emissions_export_once(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/rows.csv").respond_with_data(EMISSIONS, content_type="text/csv")
+    store = SnapshotStore(tmp_path)
+    session = build_session(retries=0, backoff=0)
+    snapshot, created = emissions.fetch(store, session, httpserver.url_for("/rows.csv"))
+    assert created and snapshot.file_name == emissions.FILE_NAME
+    assert store.read(snapshot) == EMISSIONS
+    assert snapshot.origin == httpserver.url_for("/rows.csv")
+    again, created = emissions.fetch(store, session, httpserver.url_for("/rows.csv"))
+    assert (again, created) == (snapshot, False)
+
+
+def test_an_error_page_or_a_failed_download_stores_nothing(
+    tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    httpserver.expect_request("/page").respond_with_data(
+        "<html>Service unavailable</html>", content_type="text/html"
+    )
+    httpserver.expect_request("/gone").respond_with_data("", status=404)
+    store = SnapshotStore(tmp_path)
+    session = build_session(retries=0, backoff=0)
+    with pytest.raises(ParseError, match=r"cdp_emissions: 2021_City-wide_Emissions\.csv, line 1"):
+        emissions.fetch(store, session, httpserver.url_for("/page"))
+    with pytest.raises(FetchError, match="answered HTTP 404"):
+        emissions.fetch(store, session, httpserver.url_for("/gone"))
+    assert store.snapshots("cdp_emissions") == []
