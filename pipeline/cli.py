@@ -205,11 +205,13 @@ def _number(text: str | None) -> float | None:
 
 
 def cmd_releases(args: argparse.Namespace) -> int:
-    """Published releases with their row counts; the latest is marked."""
-    root = paths.releases_dir()
+    """Published releases of an edition with their row counts; the latest is marked."""
+    full = args.edition == "full"
+    root = paths.full_releases_dir() if full else paths.releases_dir()
     releases = list_releases(root)
     if not releases:
-        print(f"no releases in {root}; build one with `citydip release`")
+        command = "citydip release" + (" --edition full" if full else "")
+        print(f"no releases in {root}; build one with `{command}`")
         return 0
     latest = latest_release(root)
     for release in releases:
@@ -360,9 +362,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("sources", help="each source's snapshots, age and licence").set_defaults(
         func=cmd_sources
     )
-    sub.add_parser("releases", help="published releases with row counts").set_defaults(
-        func=cmd_releases
+    releases = sub.add_parser("releases", help="published releases with row counts")
+    releases.add_argument(
+        "--edition", default="open", choices=["open", "full"], help="which edition's releases"
     )
+    releases.set_defaults(func=cmd_releases)
     return parser
 
 

@@ -76,6 +76,10 @@ def test_sources_lists_snapshots_and_the_registry(
 def test_releases_before_any_release(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["releases"]) == 0
     assert "no releases in" in capsys.readouterr().out
+    assert cli.main(["releases", "--edition", "full"]) == 0
+    out = capsys.readouterr().out
+    assert f"no releases in {home / 'warehouse' / 'full'}" in out
+    assert "`citydip release --edition full`" in out
 
 
 def run_citydip(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
