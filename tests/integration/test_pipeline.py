@@ -21,6 +21,7 @@ from pipeline.publish import TABLES
 from pipeline.resources import HttpResource
 from pipeline.snapshots import SnapshotStore
 from tests.conftest import FIXTURES, nzt_workbook, serve_geonames_dump, serve_wikidata
+from tests.integration.test_readme import FULL_SQL
 
 CORE_TABLES = ("cities", "networks", "memberships", "agreements", "commitments")
 
@@ -211,9 +212,12 @@ def test_a_newer_member_list_ends_a_membership_rather_than_deleting_it(
         ]
 
 
-def test_no_row_of_a_restricted_source_reaches_the_open_edition(home: Path) -> None:
+def test_no_row_of_a_restricted_source_reaches_the_open_edition(home: Path, tmp_path: Path) -> None:
     for slug, name in (("cdp_targets", "targets.csv"), ("cdp_emissions", "emissions.csv")):
         assert cli.main(["import", slug, str(FIXTURES / "cdp" / name)]) == 0
+    export = tmp_path / "snapshot_2022-12-20_13-07-14.xlsx"
+    export.write_bytes(nzt_workbook())
+    assert cli.main(["import", "net_zero_tracker", str(export)]) == 0
     assert run(home).success
     opened = home / "warehouse" / "releases" / "latest"
     manifest = json.loads((opened / "manifest.json").read_text())
@@ -232,7 +236,7 @@ def test_no_row_of_a_restricted_source_reaches_the_open_edition(home: Path) -> N
             # nor does any value of a restricted row, such as CDP's account numbers
             text = con.execute(
                 f"""select count(*) from "{table}" t
-                    where regexp_matches(t::varchar, '\\b90000[1-4]\\b')"""
+                    where regexp_matches(t::varchar, '\\b90000[1-5]\\b')"""
             ).fetchone()
             assert text == (0,), table
         assert con.execute("select count(*) from city_emissions").fetchone() == (0,)
@@ -258,6 +262,19 @@ def test_no_row_of_a_restricted_source_reaches_the_open_edition(home: Path) -> N
             ("900001", "Portland", "base_year_absolute", 2030),
             ("900001", "Portland", "fixed_level", 2050),
             ("900003", "Taipei", "baseline_scenario", 2030),
+            ("900005", "Berlin", "base_year_absolute", 2030),
+        ]
+        # Berlin's 2030 cut as both sources state it: the README's full-edition example
+        (example,) = FULL_SQL
+        assert con.execute(example).fetchall() == [
+            (
+                "Berlin",
+                "emissions_reduction",
+                2030,
+                ["cdp_targets", "net_zero_tracker"],
+                [70.0, 70.0],
+                [1990, 1990],
+            )
         ]
         inventories = con.execute(
             """select source_id, inventory_year, total_tco2e, total_basis from city_emissions
@@ -269,13 +286,13 @@ def test_no_row_of_a_restricted_source_reaches_the_open_edition(home: Path) -> N
         ]
         probe = con.execute(  # the open edition's probe finds them here
             r"""select count(*) from commitments t
-                where regexp_matches(t::varchar, '\b90000[1-4]\b')"""
+                where regexp_matches(t::varchar, '\b90000[1-5]\b')"""
         ).fetchone()
-        assert probe == (3,)
+        assert probe == (4,)
         crosswalk = con.execute(
             "select source_id from city_ids where source = 'cdp_targets' order by 1"
         ).fetchall()
-        assert crosswalk == [("900001",), ("900003",)]
+        assert crosswalk == [("900001",), ("900003",), ("900005",)]
     # the open edition is untouched by the full one
     assert (home / "warehouse" / "releases" / "latest").resolve() == opened.resolve()
 

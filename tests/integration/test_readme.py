@@ -14,7 +14,11 @@ from pipeline.snapshots import SnapshotStore
 from tests.conftest import make_home, nzt_workbook, store_wikidata_fetch
 
 README = (PROJECT_ROOT / "README.md").read_text()
-SQL = re.findall(r"```sql\n(.*?)```", README, re.S)
+ALL_SQL = re.findall(r"```sql\n(.*?)```", README, re.S)
+# examples for the full edition run against one in test_pipeline
+FULL_EDITION = "-- In the full edition"
+SQL = [q for q in ALL_SQL if not q.startswith(FULL_EDITION)]
+FULL_SQL = [q for q in ALL_SQL if q.startswith(FULL_EDITION)]
 PYTHON = re.findall(r"```python\n(.*?)```", README, re.S)
 
 

@@ -57,6 +57,7 @@ def test_target_rows_become_targets_and_no_target_rows_do_not() -> None:
         ["900001", "fixed_level", "Transport", "2050", "100"],
         ["900003", "baseline_scenario", everything, "2030", "25"],
         ["900004", "base_year_intensity", "Energy", "2035", "30"],
+        ["900005", "base_year_absolute", everything, "2030", "70"],
     ]
     portland = frame.iloc[0]
     assert (portland["city_name"], portland["admin1_code"]) == ("Portland", "OR")
@@ -131,9 +132,10 @@ def test_cdp_targets_resolve_with_their_point_and_state(resolver: Resolver) -> N
     # the crosswalk carries CDP's account number
     matches = built.matches.set_index("source_name")
     assert matches.loc["Taipei", "source_id"] == "900003"
-    # Springfield with no state, point or population stays ambiguous, and is kept
-    (reject,) = built.rejected.to_dict("records")
-    assert (reject["rule"], reject["value"]) == ("city_ambiguous", "Springfield")
+    # Springfield with no state, point or population stays ambiguous, and is kept; the
+    # small gazetteer has no Berlin
+    rejected = built.rejected[["rule", "value"]].values.tolist()
+    assert rejected == [["city_ambiguous", "Springfield"], ["city_unresolved", "Berlin"]]
 
 
 def test_inventories_become_city_emissions(resolver: Resolver) -> None:
