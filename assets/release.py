@@ -102,7 +102,7 @@ def release(
             ),
             "notes": notes,
             "rows_by_source": rows_by_source(tables),
-            "resolution": resolution_quality(city_ids, unresolved_names),
+            "resolution": resolution_quality(tables["city_ids"], tables["unresolved_names"]),
             "dagster_run_id": context.run.run_id,
         },
         texts={"ATTRIBUTION": attribution(published_sources, config.edition)},

@@ -222,7 +222,10 @@ def test_no_row_of_a_restricted_source_reaches_the_open_edition(home: Path, tmp_
     opened = home / "warehouse" / "releases" / "latest"
     manifest = json.loads((opened / "manifest.json").read_text())
     assert manifest["edition"] == "open"
-    assert not {s["source"] for s in manifest["sources"]} & {"cdp_targets", "cdp_emissions"}
+    restricted = {"cdp_targets", "cdp_emissions"}
+    assert not {s["source"] for s in manifest["sources"]} & restricted
+    assert not set(manifest["resolution"]) & restricted  # not even as counts
+    assert not set(manifest["rows_by_source"]) & restricted
     attribution = (opened / "ATTRIBUTION").read_text()
     assert "cdp" not in attribution.lower() and "## geonames" in attribution
     with duckdb.connect(str(opened / "citydiplomacy.duckdb"), read_only=True) as con:
@@ -247,6 +250,7 @@ def test_no_row_of_a_restricted_source_reaches_the_open_edition(home: Path, tmp_
     manifest = json.loads((full / "manifest.json").read_text())
     assert manifest["edition"] == "full"
     assert manifest["redistribution"].startswith("NOT FOR REDISTRIBUTION")
+    assert manifest["resolution"]["cdp_targets"]["rows"] == 5
     attribution = (full / "ATTRIBUTION").read_text()
     assert "NOT FOR REDISTRIBUTION" in attribution
     assert (
