@@ -461,6 +461,7 @@ def build_agreements(rows: pd.DataFrame, resolver: Resolver) -> Built:
 
 
 COMMITMENT_INPUTS = ["stage", "target_type", "sector", "stated_kind", "source_id"]
+DISTINGUISHING = ("sector", "target_type", "stage")
 
 
 def build_commitments(rows: pd.DataFrame, resolver: Resolver) -> Built:
@@ -475,13 +476,16 @@ def build_commitments(rows: pd.DataFrame, resolver: Resolver) -> Built:
     frame["reduction_pct"] = frame["reduction_pct"].map(percentage)
     numbers = ["target_year", "baseline_year", "reduction_pct"]
     frame["commitment_id"] = [
-        # a sector tells apart a city's targets that differ in nothing else (CDP's energy
-        # and transport targets); added only when given, so earlier ids stay as they were
-        stable_id("com", city, kind, *(canonical_number(v) for v in values), source)
-        if not isinstance(sector, str)
-        else stable_id("com", city, kind, *(canonical_number(v) for v in values), source, sector)
-        for city, kind, *values, source, sector in frame[
-            ["city_id", "kind", *numbers, "source", "sector"]
+        stable_id(
+            "com",
+            row.city_id,
+            row.kind,
+            *(canonical_number(getattr(row, n)) for n in numbers),
+            row.source,
+            *distinguishing(row._asdict()),
+        )
+        for row in frame[
+            ["city_id", "kind", *numbers, "source", "source_id", "stated_text", *DISTINGUISHING]
         ].itertuples(index=False)
     ]
     frame["commitment_key"] = [
@@ -489,6 +493,19 @@ def build_commitments(rows: pd.DataFrame, resolver: Resolver) -> Built:
         for city, kind, year in frame[["city_id", "kind", "target_year"]].itertuples(index=False)
     ]
     return accept(frame, Commitments, "commitment_id", rejects, matches)
+
+
+def distinguishing(row: dict) -> list[str]:
+    """What tells apart a city's targets that agree in kind, years and percentage:
+    sector, target type and stage where given (CDP's energy and transport targets, an
+    absolute and an intensity one); and, in a source whose records have ids of their own
+    (CDP, the Net Zero Tracker), the source's words, since two of its rows are two targets
+    (Recife's two 2050 energy targets state no number). Only what is given is added, so
+    the registry's ids stay as they were."""
+    parts = [f"{n}={row[n]}" for n in DISTINGUISHING if isinstance(row[n], str)]
+    if isinstance(row["source_id"], str) and isinstance(row["stated_text"], str):
+        parts.append(f"stated_text={row['stated_text']}")
+    return parts
 
 
 def percentage(value: object) -> object:

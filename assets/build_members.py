@@ -8,6 +8,7 @@ is a member; one that only older lists name has left: its membership stays, with
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -21,10 +22,19 @@ from assets.build import (
     resolve_cities,
     stable_id,
 )
-from assets.resolve import Resolver
+from assets.resolve import Resolver, normalise_country
 from schemas.memberships import Memberships
 
 CITY_COLUMNS = ("city_name", "country_code", "admin1_code")
+
+
+@dataclass(frozen=True)
+class Listed:
+    """The memberships the lists give, and for memberships another source states already,
+    the end the lists show (membership id -> left year and the citation saying so)."""
+
+    built: Built
+    ended: dict[str, tuple[int, str]]
 
 
 def build_list_memberships(
@@ -32,15 +42,17 @@ def build_list_memberships(
     resolver: Resolver,
     networks: pd.DataFrame,
     existing: set[str] | None = None,
-) -> Built:
+) -> Listed:
     """One membership per network and city the lists name (rows in
     network_members.MEMBER_COLUMNS plus source and snapshot_id, uniquely indexed).
-    Unresolved cities, unknown networks, a city named twice in one list and memberships
-    another source states already (`existing` membership ids) are rejected with reasons."""
+    Unresolved cities, unknown networks, a city named twice in one list, an older list's
+    joined_year that is no year, and memberships another source states already
+    (`existing` membership ids) are rejected with reasons."""
     rejects, matches = Rejects(rows, "memberships"), Matches(rows, "memberships")
     # a list's date counts whatever becomes of its rows: its absentees have left
     dates = _list_dates(rows)
     frame = resolve_cities(rows, resolver, rejects, matches, CITY_COLUMNS, "city_id")
+    unsettled = _unsettled_countries(rows, frame)
     unknown = frame.index[~frame["network_id"].isin(networks["network_id"])]
     reason = "network_id is not in networks"
     rejects.add(unknown, "foreign_key", reason, "network_id", frame.loc[unknown, "network_id"])
@@ -49,10 +61,21 @@ def build_list_memberships(
     for (network, city), members in _by_membership(frame).items():
         named = _first_per_list(members, rejects)
         newest = named[-1][1]
-        later = [d for d in dates[network] if d > newest["as_of"]]
+        country = normalise_country(newest["country_code"])
+        # the first newer list that surely leaves the city out: one with names in the
+        # city's country the resolver could not settle may name it in a spelling it missed
+        left = next(
+            (
+                d
+                for d in dates[network]
+                if d > newest["as_of"] and country not in unsettled.get((network, d), set())
+            ),
+            None,
+        )
         citations = [m["citation"] for _, m in named if m["citation"]]
-        if later:
-            citations.append(f"not in the list as of {later[0]}")
+        if left:
+            citations.append(f"not in the list as of {left}")
+        kept = _valid_joined_years(named, rejects)
         records.append(
             {
                 "index": named[-1][0],
@@ -60,8 +83,8 @@ def build_list_memberships(
                 "network_id": network,
                 "city_id": city,
                 "role": newest["role"],
-                "joined_year": _earliest(m["joined_year"] for _, m in named),
-                "left_year": later[0][:4] if later else None,
+                "joined_year": _earliest(m["joined_year"] for _, m in kept),
+                "left_year": left[:4] if left else None,
                 "as_of_year": newest["as_of"][:4],
                 "source_city_name": newest["city_name"],
                 "source": newest["source"],
@@ -71,7 +94,7 @@ def build_list_memberships(
             }
         )
         # newest first: the published row stands for the older lists' rows
-        order = [index for index, _ in reversed(named)]
+        order = [index for index, _ in reversed(kept)]
         groups.append(Grouped(order, newest["source_row"]))
     columns = list(Memberships.to_schema().columns)
     table = (
@@ -79,9 +102,66 @@ def build_list_memberships(
         if records
         else pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     )
-    stated = "another source states this membership already"
-    known = (table["membership_id"].isin(existing or set()), stated)
-    return accept_grouped(table, groups, known, Memberships, "membership_id", rejects, matches)
+    stated = table["membership_id"].isin(existing or set())
+    ended = {
+        row.membership_id: (int(row.left_year), row.citation)
+        for row in table[stated & table["left_year"].notna()].itertuples(index=False)
+    }
+    known = (stated, "another source states this membership already")
+    built = accept_grouped(table, groups, known, Memberships, "membership_id", rejects, matches)
+    return Listed(built, ended)
+
+
+def end_memberships(table: pd.DataFrame, ended: dict[str, tuple[int, str]]) -> pd.DataFrame:
+    """Another source's memberships that a newer member list leaves out, ended: left_year
+    from the list (where the row has none and it is not before joined_year), and the lists
+    added to the citation."""
+    table = table.copy()
+    for membership_id, (left_year, citation) in ended.items():
+        at = table.index[table["membership_id"] == membership_id]
+        for i in at:
+            joined = table.at[i, "joined_year"]
+            if pd.notna(table.at[i, "left_year"]) or (pd.notna(joined) and joined > left_year):
+                continue
+            table.at[i, "left_year"] = left_year
+            before = table.at[i, "citation"]
+            table.at[i, "citation"] = "; ".join(
+                c for c in (before if isinstance(before, str) else None, citation) if c
+            )
+    return table
+
+
+def _unsettled_countries(
+    rows: pd.DataFrame, resolved: pd.DataFrame
+) -> dict[tuple[str, str], set[str | None]]:
+    """For each (network, list date), the countries of the rows whose city the resolver
+    could not settle."""
+    failed = rows.drop(index=resolved.index)
+    unsettled: dict[tuple[str, str], set[str | None]] = defaultdict(set)
+    for network, as_of, country in zip(
+        failed["network_id"], failed["as_of"], failed["country_code"], strict=True
+    ):
+        unsettled[(network, as_of)].add(normalise_country(country))
+    return unsettled
+
+
+def _valid_joined_years(named: list[tuple[Any, dict]], rejects: Rejects) -> list[tuple[Any, dict]]:
+    """The rows whose joined_year, if any, is a year; an older list's row whose
+    joined_year is not is rejected on its own (the newest row's is left to validation,
+    which rejects the membership with the value it states)."""
+    kept = []
+    for position, (index, member) in enumerate(named):
+        year = member["joined_year"]
+        newest = position == len(named) - 1
+        if year is None or str(year).isdigit() or newest:
+            kept.append((index, member))
+            continue
+        reason = (
+            f"joined_year {year!r} is no year; the membership is published from "
+            f"{named[-1][1]['source_row']}"
+        )
+        rejects.add(pd.Index([index]), "not_a_year", reason, "joined_year", str(year))
+    return kept
 
 
 def _list_dates(rows: pd.DataFrame) -> dict[str, list[str]]:

@@ -155,7 +155,13 @@ def memberships(
     listed = build_members.build_list_memberships(
         lists, index, networks, existing=set(curated.table["membership_id"])
     )
-    so_far = build.combine(curated, listed, Memberships)
+    # a registry membership a newer member list leaves out has ended
+    curated = build.Built(
+        build_members.end_memberships(curated.table, listed.ended),
+        curated.rejected,
+        curated.matches,
+    )
+    so_far = build.combine(curated, listed.built, Memberships)
     stated = build_wikidata.build_memberships(
         parsed_wikidata__memberships,
         wikidata_places,

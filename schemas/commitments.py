@@ -21,7 +21,7 @@ class Commitments(Provenance):
     commitment_id: Series[str] = pa.Field(
         str_matches=r"^com:[0-9a-f]{16}$",
         description="Stable id: hash of city, kind, years, percentage, source and, where "
-        "given, sector.",
+        "given, sector, target type and stage.",
     )
     commitment_key: Series[str] = pa.Field(
         str_matches=r"^cmk:[0-9a-f]{16}$",

@@ -128,7 +128,9 @@ def read_csv(
     except UnicodeDecodeError as error:
         raise ParseError(source, file_name, f"byte {error.start}", "not UTF-8") from error
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    records = []
+    records: list[tuple[int, list[str]]] = []
+    header: list[str] | None = None
+    next_line = 1
     try:
         header = next(reader, None)
         if header is None:
@@ -148,6 +150,7 @@ def read_csv(
                     f"expected {len(header)} fields, found {len(fields)}",
                 )
             records.append((line, fields))
-    except csv.Error as error:
-        raise ParseError(source, file_name, f"line {reader.line_num}", str(error)) from error
+    except csv.Error as error:  # reported where the broken record starts, not ends
+        where = f"record from line {next_line}" if records or header else "line 1"
+        raise ParseError(source, file_name, where, str(error)) from error
     return CsvFile(header, records)

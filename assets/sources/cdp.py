@@ -47,7 +47,7 @@ def read_rows(
 ) -> list[tuple[int, dict[str, str | None]]]:
     """The CSV's rows as (line, {normalised header: text or None}). A header neither
     spelling of the dataset has, a needed one missing, or two read alike stop the parse;
-    'NA' is read as missing in a copy re-saved with R (dots in its header)."""
+    an empty cell and 'NA' are missing."""
     known_names, needed_names = set(known), list(needed)
 
     def check_header(header: list[str]) -> None:
@@ -67,7 +67,9 @@ def read_rows(
     file = read_csv(content, source, file_name, check_header)
     header = file.header
     names = [normalise_header(h) for h in header]
-    missing_values = R_MISSING if any("." in h and " " not in h for h in header) else LIVE_MISSING
+    # 'NA' is no value CDP states anywhere (countries are named, not coded), and copies
+    # re-saved by R or readr write it for an empty cell whatever their header looks like
+    missing_values = R_MISSING
     rows = [
         (
             line,

@@ -34,7 +34,9 @@ def parse_members(content: bytes, file_name: str, as_of: str) -> pd.DataFrame:
         raise ParseError(SOURCE.slug, file_name, f"byte {error.start}", "not UTF-8") from error
     lines = [
         (number, line.strip())
-        for number, line in enumerate(text.splitlines(), start=1)
+        # lines as a text editor counts them: split on newlines only, not on the other
+        # breaks str.splitlines() knows (U+0085, U+2028), which pasted web text can hold
+        for number, line in enumerate(text.replace("\r\n", "\n").split("\n"), start=1)
         if line.strip() and not line.lstrip().startswith("#")
     ]
     rows = []

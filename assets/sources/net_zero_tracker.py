@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
@@ -126,10 +125,11 @@ def parse_export(content: bytes, file_name: str) -> Export:
 
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+    except Exception as error:  # openpyxl raises zip, XML, key and value errors alike
         raise ParseError(
-            SOURCE.slug, file_name, "file", f"not an .xlsx workbook ({error})"
+            SOURCE.slug, file_name, "file", f"not an .xlsx workbook ({error!r})"
         ) from error
+    number = 1
     try:
         sheet = book.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
@@ -154,9 +154,16 @@ def parse_export(content: bytes, file_name: str) -> Export:
             if kind != CITY:
                 skipped[kind] = skipped.get(kind, 0) + 1
                 continue
-            record["last_updated"] = _date(values[where["last_updated"]])
+            at = where["last_updated"]
+            record["last_updated"] = _date(values[at] if at < len(values) else None)
             record["source_row"] = f"{file_name} row {number}"
             records.append(record)
+    except ParseError:
+        raise
+    except Exception as error:  # a damaged sheet fails while its rows are read
+        raise ParseError(
+            SOURCE.slug, file_name, f"row {number}", f"the sheet cannot be read ({error!r})"
+        ) from error
     finally:
         book.close()
     cities = pd.DataFrame(records, columns=[*READ_COLUMNS, "source_row"], dtype="object")
@@ -246,13 +253,17 @@ def export_date(file_name: str) -> str | None:
 
 
 def select_files(store: SnapshotStore) -> dict[str, SourceFile | None]:
-    """The newest export stored: by the date in its name, then by when it was stored."""
+    """The newest export stored: by the date in its name, then by when it was stored; an
+    export renamed without its date comes after every dated one."""
     snapshots = store.snapshots(SOURCE.slug)
     if not snapshots:
         return {"export": None}
 
-    def vintage(snapshot: Snapshot) -> tuple[str, str]:
-        return export_date(snapshot.file_name) or snapshot.retrieved_at[:10], snapshot.retrieved_at
+    def vintage(snapshot: Snapshot) -> tuple[bool, str, str]:
+        # an export whose name gives no date ranks below every dated one: when it was
+        # stored says nothing of when it was exported
+        dated = export_date(snapshot.file_name)
+        return dated is not None, dated or "", snapshot.retrieved_at
 
     newest = max(snapshots, key=vintage)
     file = SourceFile.from_snapshot(newest, "export")

@@ -11,13 +11,14 @@ import pandas as pd
 import pytest
 from pytest_httpserver import HTTPServer
 
-from assets.build import build_city_emissions, build_commitments
+from assets.build import build_city_emissions, build_commitments, stable_id
 from assets.editions import RESTRICTED, attribution, open_edition
 from assets.resolve import Resolver
 from assets.sources import ParseError, cdp
 from assets.sources import cdp_emissions as emissions
 from assets.sources import cdp_targets as targets
 from pipeline.http import FetchError, build_session
+from pipeline.publish import TABLES
 from pipeline.snapshots import SnapshotStore
 from tests.conftest import FIXTURES, small_gazetteer
 
@@ -32,7 +33,7 @@ def r_resaved(content: bytes) -> bytes:
     header = [re.sub(r"[^0-9A-Za-z]", ".", h) for h in rows[0]]
     body = [[cell or "NA" for cell in row] for row in rows[1:]]
     out = io.StringIO()
-    csv.writer(out, quoting=csv.QUOTE_NONNUMERIC).writerows([header, *body])
+    csv.writer(out).writerows([header, *body])  # NA unquoted, as R writes it
     return out.getvalue().encode()
 
 
@@ -78,6 +79,16 @@ def test_both_header_spellings_read_alike() -> None:
     # re-saved so, the emissions file's 'BASIC' and 'BASIC+' totals read alike: refused
     with pytest.raises(ParseError, match=r"read alike \['total_basic_emissions_gpc'\]"):
         emissions.parse_emissions(r_resaved(EMISSIONS), "e.csv")
+
+
+def test_na_is_missing_whatever_the_header_looks_like() -> None:
+    # readr's write_csv keeps the header's words but writes NA for an empty cell
+    body = b"\n".join(
+        line.replace(b",,", b",NA,").replace(b",,", b",NA,") for line in TARGETS.splitlines()
+    )
+    header_kept = TARGETS.splitlines()[0] + b"\n" + b"\n".join(body.splitlines()[1:]) + b"\n"
+    frame = targets.parse_targets(header_kept, "t.csv")
+    pd.testing.assert_frame_equal(frame, targets.parse_targets(TARGETS, "t.csv"))
 
 
 def test_a_header_the_dataset_does_not_have_fails_naming_it() -> None:
@@ -175,9 +186,14 @@ def test_the_open_edition_leaves_restricted_rows_and_the_cities_only_they_name_o
     }
     kept = open_edition(tables)
     assert kept["cities"]["city_id"].tolist() == ["gn:1"]  # gn:2, gn:3 only CDP named
-    for name, frame in kept.items():
-        if "source" in frame.columns and name != "cities":
-            assert not set(frame["source"]) & RESTRICTED, name
+    # every published table is either filtered by source or holds nothing a source gave
+    # row by row; a new table must be put in one list or the other
+    by_source = {"memberships", "agreements", "commitments", "assessments", "city_emissions"}
+    by_source |= {"city_ids", "unresolved_names", "rejected_rows", "sources"}
+    curated_or_derived = {"cities", "networks", "network_qid_review"}
+    assert by_source | curated_or_derived == set(TABLES)
+    for name in by_source:
+        assert not set(kept[name]["source"]) & RESTRICTED, name
     assert kept["commitments"]["source"].tolist() == ["net_zero_tracker"]
     assert kept["city_emissions"].empty
     assert kept["network_qid_review"].equals(tables["network_qid_review"])
@@ -266,3 +282,35 @@ def test_an_error_page_or_a_failed_download_stores_nothing(
     with pytest.raises(FetchError, match="answered HTTP 404"):
         emissions.fetch(store, session, httpserver.url_for("/gone"))
     assert store.snapshots("cdp_emissions") == []
+
+
+def test_two_targets_differing_only_in_type_or_words_are_two_commitments(
+    resolver: Resolver,
+) -> None:
+    lines = TARGETS.decode().splitlines(keepends=True)
+    portland = lines[1]
+    as_intensity = portland.replace(
+        "Base year emissions (absolute) target", "Base year intensity target"
+    )
+    other_words = portland.replace("Cut community emissions", "Cut municipal emissions")
+    content = "".join([lines[0], portland, as_intensity, other_words, portland]).encode()
+    built = build_commitments(
+        as_parsed(targets.parse_targets(content, "t.csv"), "cdp_targets"), resolver
+    )
+    assert len(built.table) == 3
+    assert built.table["commitment_id"].nunique() == 3
+    # the same row twice is one commitment; the second is kept as a duplicate
+    (reject,) = built.rejected.to_dict("records")
+    assert (reject["rule"], reject["source_row"]) == ("duplicate", "t.csv line 5")
+    # the registry's ids do not change: no source id, so its words are not hashed
+    registry_row = {
+        "city_name": "Portland", "country_code": "US", "admin1_code": "OR",
+        "kind": "emissions_reduction", "target_year": "2030", "baseline_year": "1990",
+        "reduction_pct": "50", "status": None, "stated_text": "Cut emissions.",
+        "source_url": "https://example.org/pdx", "citation": None, "source": "registry",
+        "snapshot_id": "registry-commitments-abc", "source_row": "commitments.csv line 2",
+    }  # fmt: skip
+    curated = build_commitments(pd.DataFrame([registry_row]), resolver).table
+    assert curated["commitment_id"].tolist() == [
+        stable_id("com", PORTLAND_OR, "emissions_reduction", "2030", "1990", "50", "registry")
+    ]

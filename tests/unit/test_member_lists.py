@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from assets.build import stable_id
-from assets.build_members import build_list_memberships
+from assets.build_members import build_list_memberships, end_memberships
 from assets.resolve import Resolver
 from assets.sources import ParseError
 from assets.sources import eurocities_members as eurocities
@@ -143,7 +143,7 @@ def test_a_city_missing_from_a_newer_list_has_left_and_is_kept(resolver: Resolve
         ("eurocities", "2024-06", [("Prague", "CZ"), ("Tel Aviv", "IL"), ("Taipei", "TW")]),
         ("eurocities", "2025-06", [("Prague", "CZ"), ("Tel Aviv", "IL")]),
     )
-    built = build_list_memberships(rows, resolver, NETWORKS)
+    built = build_list_memberships(rows, resolver, NETWORKS).built
     table = built.table.set_index("city_id")
     assert sorted(table.index) == sorted([PRAGUE, TEL_AVIV, TAIPEI])
     assert pd.isna(table.loc[PRAGUE, "left_year"])
@@ -168,7 +168,7 @@ def test_a_city_back_in_the_newest_list_has_not_left(resolver: Resolver) -> None
         ("eurocities", "2024-06", [("Prague", "CZ")]),
         ("eurocities", "2025-06", [("Taipei", "TW"), ("Prague", "CZ")]),
     )
-    table = build_list_memberships(rows, resolver, NETWORKS).table.set_index("city_id")
+    table = build_list_memberships(rows, resolver, NETWORKS).built.table.set_index("city_id")
     assert table["left_year"].isna().all()
 
 
@@ -177,7 +177,7 @@ def test_a_newer_list_of_another_network_ends_nothing(resolver: Resolver) -> Non
         ("eurocities", "2024-06", [("Prague", "CZ")]),
         ("c40", "2025-06", [("Taipei", "TW")]),
     )
-    table = build_list_memberships(rows, resolver, NETWORKS).table
+    table = build_list_memberships(rows, resolver, NETWORKS).built.table
     assert table["left_year"].isna().all()
 
 
@@ -186,7 +186,7 @@ def test_list_rows_another_source_states_are_rejected_with_the_reason(
 ) -> None:
     rows = list_rows(("eurocities", "2025-06", [("Prague", "CZ"), ("Taipei", "TW")]))
     existing = {stable_id("mem", "eurocities", PRAGUE)}
-    built = build_list_memberships(rows, resolver, NETWORKS, existing)
+    built = build_list_memberships(rows, resolver, NETWORKS, existing).built
     assert built.table["city_id"].tolist() == [TAIPEI]
     (reject,) = built.rejected.to_dict("records")
     assert (reject["rule"], reject["source_row"]) == ("duplicate", "list0.csv line 2")
@@ -195,7 +195,7 @@ def test_list_rows_another_source_states_are_rejected_with_the_reason(
 
 def test_one_city_named_twice_in_a_list_is_one_membership(resolver: Resolver) -> None:
     rows = list_rows(("eurocities", "2025-06", [("Tel Aviv", "IL"), ("Tel Aviv-Yafo", "IL")]))
-    built = build_list_memberships(rows, resolver, NETWORKS)
+    built = build_list_memberships(rows, resolver, NETWORKS).built
     assert built.table["city_id"].tolist() == [TEL_AVIV]
     (reject,) = built.rejected.to_dict("records")
     assert reject["rule"] == "duplicate"
@@ -206,30 +206,87 @@ def test_unknown_networks_and_cities_are_rejected_not_dropped(resolver: Resolver
     rows = list_rows(("iclei", "2025-06", [("Prague", "CZ")]))
     rows = pd.concat([rows, list_rows(("c40", "2025-06", [("Atlantis", "GR")]))])
     rows = rows.reset_index(drop=True)
-    built = build_list_memberships(rows, resolver, NETWORKS)
+    built = build_list_memberships(rows, resolver, NETWORKS).built
     assert built.table.empty
     assert sorted(built.rejected["rule"]) == ["city_unresolved", "foreign_key"]
     assert len(built.table) + len(built.rejected) == len(rows)
 
 
-def test_a_joined_year_that_is_no_year_rejects_the_membership_and_its_older_rows(
-    resolver: Resolver,
-) -> None:
+def joined_lists(old_year: str, new_year: str) -> pd.DataFrame:
     text = "network_id,name,country,joined_year\n"
     old = members.parse_members(
-        (text + "c40,Prague,CZ,2005\n").encode(), "old.csv", "2024-01"
+        (text + f"c40,Prague,CZ,{old_year}\n").encode(), "old.csv", "2024-01"
     ).assign(snapshot_id="s0", source="network_members")
     new = members.parse_members(
-        (text + "c40,Prague,CZ,in 2005\n").encode(), "new.csv", "2025-01"
+        (text + f"c40,Prague,CZ,{new_year}\n").encode(), "new.csv", "2025-01"
     ).assign(snapshot_id="s1", source="network_members")
-    rows = pd.concat([old, new], ignore_index=True)
-    built = build_list_memberships(rows, resolver, NETWORKS)
+    return pd.concat([old, new], ignore_index=True)
+
+
+def test_a_joined_year_that_is_no_year_in_the_newest_list_rejects_the_membership(
+    resolver: Resolver,
+) -> None:
+    built = build_list_memberships(joined_lists("2005", "in 2005"), resolver, NETWORKS).built
     assert built.table.empty
     by_row = dict(zip(built.rejected["source_row"], built.rejected["rule"], strict=True))
     assert by_row == {
         "new.csv line 2": "coerce_dtype('Int64')",
         "old.csv line 2": "rejected_with_its_row",
     }
+
+
+def test_an_older_list_s_bad_joined_year_costs_only_its_own_row(resolver: Resolver) -> None:
+    built = build_list_memberships(joined_lists("c. 2005", "2006"), resolver, NETWORKS).built
+    (row,) = built.table.to_dict("records")
+    assert (row["city_id"], row["joined_year"], row["as_of_year"]) == (PRAGUE, 2006, 2025)
+    (reject,) = built.rejected.to_dict("records")
+    assert (reject["rule"], reject["source_row"], reject["value"]) == (
+        "not_a_year",
+        "old.csv line 2",
+        "c. 2005",
+    )
+
+
+def test_a_newer_list_with_a_name_it_could_not_settle_there_ends_nothing(
+    resolver: Resolver,
+) -> None:
+    # Tel Aviv may be the newer list's 'Tel Aviv-Jaffa Municipality', which no place is
+    # named; Taipei's absence is sure: nothing in TW went unsettled
+    rows = list_rows(
+        ("eurocities", "2024-06", [("Tel Aviv", "IL"), ("Taipei", "TW"), ("Prague", "CZ")]),
+        ("eurocities", "2025-06", [("Tel Aviv-Jaffa Municipality", "IL"), ("Prague", "CZ")]),
+    )
+    table = build_list_memberships(rows, resolver, NETWORKS).built.table.set_index("city_id")
+    assert pd.isna(table.loc[TEL_AVIV, "left_year"])
+    assert table.loc[TAIPEI, "left_year"] == 2025
+
+
+def test_a_membership_another_source_states_is_ended_by_a_newer_list(
+    resolver: Resolver,
+) -> None:
+    rows = list_rows(
+        ("eurocities", "2024-06", [("Prague", "CZ"), ("Taipei", "TW")]),
+        ("eurocities", "2025-06", [("Prague", "CZ")]),
+    )
+    taipei = stable_id("mem", "eurocities", TAIPEI)
+    listed = build_list_memberships(rows, resolver, NETWORKS, {taipei})
+    assert listed.built.table["city_id"].tolist() == [PRAGUE]
+    left, citation = listed.ended[taipei]
+    assert left == 2025 and citation.endswith("not in the list as of 2025-06")
+    registry = pd.DataFrame(
+        {
+            "membership_id": [taipei],
+            "joined_year": pd.array([1986], dtype="Int64"),
+            "left_year": pd.array([None], dtype="Int64"),
+            "citation": ["Founding members, eurocities.eu"],
+        }
+    )
+    ended = end_memberships(registry, listed.ended)
+    assert ended["left_year"].tolist() == [2025]
+    assert ended["citation"].iloc[0].startswith("Founding members, eurocities.eu; eurocities")
+    # a left year before the registry's joined year is not applied
+    early = registry.assign(joined_year=pd.array([2030], dtype="Int64"))
+    assert end_memberships(early, listed.ended)["left_year"].isna().all()
 
 
 # -------------------------------------------------------------------- the recorded list
@@ -257,3 +314,15 @@ def test_the_readme_example_list_parses() -> None:
         ["c40", "Portland", "OR", "member"],
         ["c40", "Paris", None, "member"],
     ]
+
+
+def test_a_broken_quote_is_reported_where_its_record_starts() -> None:
+    text = 'network_id,name,country\nc40,Prague,CZ\nc40,"Oslo,NO\nc40,Lima,PE\nc40,Rome,IT\n'
+    with pytest.raises(ParseError, match=r"m\.csv, record from line 3: "):
+        members.parse_members(text.encode(), "m.csv", "2025")
+
+
+def test_eurocities_lines_are_counted_as_an_editor_counts_them() -> None:
+    text = "Prague\nczech republic\nTel\u0085Aviv\nJaffa\n"  # a NEL inside a name
+    with pytest.raises(ParseError, match=r"e\.txt, line 4: expected the country of"):
+        eurocities.parse_members(text.encode(), "e.txt", "2025-06")

@@ -1,6 +1,9 @@
 """The Net Zero Tracker export: a strict parser of the live .xlsx layout, its mapping into
 commitments and assessments, and the facts the recorded export states."""
 
+import io
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -156,6 +159,8 @@ def test_the_newest_export_is_chosen_by_the_date_in_its_name(tmp_path: Path) -> 
     assert chosen is not None
     assert chosen.file_name == "snapshot_2023-05-01_10-00-00.xlsx"
     assert chosen.note == "export of 2023-05-01"
+    store.store("net_zero_tracker", "export.xlsx", [b"renamed, imported last"], "x", "CC")
+    assert nzt.select_files(store)["export"].file_name == "snapshot_2023-05-01_10-00-00.xlsx"  # type: ignore[union-attr]
     assert nzt.select_files(SnapshotStore(tmp_path / "empty")) == {"export": None}
 
 
@@ -312,3 +317,29 @@ def test_the_recorded_export_counts_cities_without_targets(recorded: nzt.Export)
     counts = assessments["has_target"].value_counts(dropna=False).to_dict()
     assert counts == {False: 768, True: 407, None: 2}
     assert len(nzt.city_targets(recorded.cities)) == 600
+
+
+def damaged(member: str, change: Callable[[bytes], bytes]) -> bytes:
+    """The fixture workbook with one of its zip members changed."""
+    source = zipfile.ZipFile(io.BytesIO(nzt_workbook()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            target.writestr(item, change(data) if item.filename == member else data)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        damaged("xl/worksheets/sheet1.xml", lambda xml: xml[: len(xml) // 2]),
+        damaged("xl/worksheets/sheet1.xml", lambda xml: xml.replace(b"<v>2050</v>", b"<v>abc</v>")),
+        damaged("xl/workbook.xml", lambda xml: xml[:40]),
+        damaged("xl/styles.xml", lambda xml: b"<styleSheet"),
+    ],
+    ids=["sheet-cut-short", "number-cell-with-text", "workbook-cut-short", "styles-broken"],
+)
+def test_a_damaged_workbook_fails_with_the_project_s_error(content: bytes) -> None:
+    with pytest.raises(ParseError, match=rf"^net_zero_tracker: {FILE}, (file|row \d+): "):
+        parsed(content)
