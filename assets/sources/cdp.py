@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from assets.sources import ParseError, read_csv
+from assets.sources import ParseError, SourceInfo, read_csv
 
 PUBLISHER = "CDP Worldwide, with ICLEI - Local Governments for Sustainability"
 # CDP's own wording, reproduced exactly as it asks
@@ -34,6 +34,18 @@ R_MISSING = frozenset({"", "NA"})
 LIVE_MISSING = frozenset({""})
 _POINT = re.compile(r"\s*POINT\s*\(\s*(\S+)\s+(\S+)\s*\)\s*", re.IGNORECASE)
 _TRAILING_CODE = re.compile(r",\s*([A-Z]{2})\s*$")
+
+
+def source_info(slug: str) -> SourceInfo:
+    """One of CDP's datasets as a source: CDP's terms, restricted."""
+    return SourceInfo(
+        slug=slug,
+        publisher=PUBLISHER,
+        licence=LICENCE,
+        attribution=ATTRIBUTION,
+        homepage=HOMEPAGE,
+        redistributable=False,
+    )
 
 
 def normalise_header(column: str) -> str:

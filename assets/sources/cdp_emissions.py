@@ -14,18 +14,11 @@ import re
 import pandas as pd
 import requests
 
-from assets.sources import ParseError, SourceInfo, cdp
+from assets.sources import ParseError, cdp
 from pipeline.http import fetch_chunks
 from pipeline.snapshots import Snapshot, SnapshotStore
 
-SOURCE = SourceInfo(
-    slug="cdp_emissions",
-    publisher=cdp.PUBLISHER,
-    licence=cdp.LICENCE,
-    attribution=cdp.ATTRIBUTION,
-    homepage=cdp.HOMEPAGE,
-    redistributable=False,
-)
+SOURCE = cdp.source_info("cdp_emissions")
 EXPORT_URL = "https://data.cdp.net/api/views/tmta-7i7p/rows.csv?accessType=DOWNLOAD"
 
 _GRID = "grid_supplied_energy"

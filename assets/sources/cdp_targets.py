@@ -11,16 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assets.sources import TARGET_COLUMNS, ParseError, SourceInfo, cdp
+from assets.sources import TARGET_COLUMNS, ParseError, cdp
 
-SOURCE = SourceInfo(
-    slug="cdp_targets",
-    publisher=cdp.PUBLISHER,
-    licence=cdp.LICENCE,
-    attribution=cdp.ATTRIBUTION,
-    homepage=cdp.HOMEPAGE,
-    redistributable=False,
-)
+SOURCE = cdp.source_info("cdp_targets")
 
 # The dataset's columns as words; the last three were added by the R re-save.
 COLUMNS = (
