@@ -15,39 +15,14 @@ from pandera.errors import SchemaErrors
 
 from assets.build import city_references
 from pipeline.publish import TABLES
-from schemas.agreements import Agreements
-from schemas.assessments import Assessments
-from schemas.cities import Cities
-from schemas.city_emissions import CityEmissions
-from schemas.city_ids import CityIds
-from schemas.commitments import Commitments
 from schemas.gazetteer import Gazetteer
-from schemas.memberships import Memberships
-from schemas.network_qid_review import NetworkQidReview
-from schemas.networks import Networks
-from schemas.rejected_rows import RejectedRows
-from schemas.sources import Sources
-from schemas.unresolved_names import UnresolvedNames
+from schemas.published import PUBLISHED
 
 # The smallest GeoNames gazetteer (cities15000) has about 33,000 places; far fewer means a
 # truncated or wrong file, not a smaller world.
 MIN_GAZETTEER_ROWS = 20_000
 
-SCHEMAS: dict[str, type[pa.DataFrameModel]] = {
-    "parsed_geonames__cities": Gazetteer,
-    "cities": Cities,
-    "networks": Networks,
-    "memberships": Memberships,
-    "agreements": Agreements,
-    "commitments": Commitments,
-    "assessments": Assessments,
-    "city_emissions": CityEmissions,
-    "sources": Sources,
-    "rejected_rows": RejectedRows,
-    "city_ids": CityIds,
-    "unresolved_names": UnresolvedNames,
-    "network_qid_review": NetworkQidReview,
-}
+SCHEMAS: dict[str, type[pa.DataFrameModel]] = {"parsed_geonames__cities": Gazetteer, **PUBLISHED}
 
 
 def schema_result(frame: pd.DataFrame, model: type[pa.DataFrameModel]) -> dg.AssetCheckResult:

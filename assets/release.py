@@ -106,6 +106,11 @@ def release(
             "dagster_run_id": context.run.run_id,
         },
         texts={"ATTRIBUTION": attribution(published_sources, config.edition)},
+        licence=(
+            NOT_FOR_REDISTRIBUTION.format(sources=", ".join(restricted))
+            if restricted
+            else "each source's licence applies to its rows; see ATTRIBUTION"
+        ),
     )
     context.log.info(f"published release {published.version} at {published.path}")
     return dg.MaterializeResult(

