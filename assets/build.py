@@ -16,7 +16,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from assets.resolve import Resolver
-from assets.sources import SourceFile, SourceInfo
+from assets.sources import SourceFile, SourceInfo, number
 from schemas.agreements import Agreements
 from schemas.assessments import Assessments
 from schemas.cities import Cities
@@ -325,7 +325,7 @@ def resolve_column(
     for row in rows.itertuples(index=False):
         values = row._asdict()
         latitude, longitude, population = (
-            _number(values.get(c)) for c in ("latitude", "longitude", "population")
+            number(values.get(c)) for c in ("latitude", "longitude", "population")
         )
         source_id = values.get("source_id")
         city_name, country_code, admin1_code = (
@@ -359,16 +359,6 @@ def resolve_column(
     columns = [c for c in MATCH_COLUMNS if c not in ("source", "snapshot_id", "source_table")]
     frame = pd.DataFrame(records, index=rows.index, columns=columns).astype(object)
     return frame.where(frame.notna(), None)
-
-
-def _number(value: object) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(str(value))
-    except ValueError:
-        return None
-    return None if pd.isna(number) else number
 
 
 def resolve_cities(

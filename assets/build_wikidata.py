@@ -27,6 +27,7 @@ from assets.build import (
     stable_id,
 )
 from assets.resolve import Resolution, Resolver
+from assets.sources import number
 from assets.sources.wikidata import ITEM_COLUMNS, ITEM_URL, SOURCE
 from schemas.agreements import Agreements
 from schemas.codes import WIKIDATA_ITEM, WIKIDATA_QID_PATTERN
@@ -63,8 +64,8 @@ def identify_items(
             label,
             country,
             None,
-            _number(item.latitude),
-            _number(item.longitude),
+            number(item.latitude),
+            number(item.longitude),
             None if pd.isna(item.geonames_id) else int(item.geonames_id),
             None if pd.isna(item.population) else int(item.population),
         )
@@ -106,10 +107,6 @@ def identify_items(
     places = pd.DataFrame(records, columns=PLACE_COLUMNS)
     matches = pd.DataFrame(found, columns=MATCH_COLUMNS) if found else empty_matches()
     return places, matches
-
-
-def _number(value: object) -> float | None:
-    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
 
 
 def fetch_year(statements: pd.DataFrame) -> int:

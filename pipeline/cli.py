@@ -16,6 +16,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from assets.sources import number
 from pipeline import paths
 from pipeline.publish import latest_release, list_releases
 from pipeline.snapshots import SnapshotError, SnapshotStore, read_verified
@@ -168,15 +169,15 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     writer.writeheader()
     methods: dict[str, int] = {}
     for row in rows:
-        latitude = _number(row.get(args.lat_col)) if args.lat_col else None
-        longitude = _number(row.get(args.lon_col)) if args.lon_col else None
+        latitude = number(row.get(args.lat_col)) if args.lat_col else None
+        longitude = number(row.get(args.lon_col)) if args.lon_col else None
         found = resolver.resolve(
             row[args.name_col],
             row[args.country_col],
             (row.get(args.admin1_col) or None) if args.admin1_col else None,
             latitude,
             longitude,
-            population=_number(row.get(args.population_col)) if args.population_col else None,
+            population=number(row.get(args.population_col)) if args.population_col else None,
         )
         methods[found.method] = methods.get(found.method, 0) + 1
         extra: dict[str, object] = {c: "" for c in RESOLVE_COLUMNS}
@@ -195,13 +196,6 @@ def cmd_resolve(args: argparse.Namespace) -> int:
     summary = ", ".join(f"{m} {n}" for m, n in sorted(methods.items()))
     print(f"citydip: resolved {len(rows)} rows against {which}: {summary}", file=sys.stderr)
     return 0
-
-
-def _number(text: str | None) -> float | None:
-    try:
-        return float(text) if text not in (None, "") else None
-    except ValueError:
-        return None
 
 
 def cmd_releases(args: argparse.Namespace) -> int:

@@ -15,6 +15,17 @@ if TYPE_CHECKING:
     from pipeline.snapshots import Snapshot
 
 
+def number(value: object) -> float | None:
+    """A cell or field as a number: None when absent, empty, NaN or not a number."""
+    if value is None:
+        return None
+    try:
+        result = float(str(value))
+    except ValueError:
+        return None
+    return None if result != result else result  # NaN is not equal to itself
+
+
 @dataclass(frozen=True)
 class SourceInfo:
     """Who publishes a source and on what terms; copied into every release's `sources`."""

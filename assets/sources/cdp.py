@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from assets.sources import ParseError, SourceInfo, read_csv
+from assets.sources import ParseError, SourceInfo, number, read_csv
 
 PUBLISHER = "CDP Worldwide, with ICLEI - Local Governments for Sustainability"
 # CDP's own wording, reproduced exactly as it asks
@@ -119,14 +119,6 @@ def trailing_subdivision(organization: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def parse_number(text: str | None) -> float | None:
-    """A numeric cell as a number; None when absent or not a number."""
-    try:
-        return float(text) if text is not None else None
-    except ValueError:
-        return None
-
-
 def city_reference(row: dict[str, str | None]) -> dict[str, object]:
     """How a CDP row names its city, in the columns the builders read: the City column's
     name, else the Organization's; CDP's country; the state or province the Organization
@@ -138,6 +130,6 @@ def city_reference(row: dict[str, str | None]) -> dict[str, object]:
         "admin1_code": trailing_subdivision(row.get("organization")),
         "latitude": point[0] if point else None,
         "longitude": point[1] if point else None,
-        "population": parse_number(row.get("population")),
+        "population": number(row.get("population")),
         "source_id": row.get("account_number"),
     }

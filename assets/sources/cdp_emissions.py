@@ -14,7 +14,7 @@ import re
 import pandas as pd
 import requests
 
-from assets.sources import ParseError, cdp
+from assets.sources import ParseError, cdp, number
 from pipeline.http import fetch_chunks
 from pipeline.snapshots import Snapshot, SnapshotStore
 
@@ -127,13 +127,13 @@ def parse_emissions(content: bytes, file_name: str) -> pd.DataFrame:
 def _total(figures: dict[str, str | None]) -> tuple[float | None, str | None]:
     """The city's total by the first rule its figures allow, and the rule's name; none
     where they allow none (a total is never made up from a part)."""
-    number = {k: cdp.parse_number(v) for k, v in figures.items()}
-    if number["basic_tco2e"] is not None:
-        return number["basic_tco2e"], "BASIC (GPC)"
-    scope1, scope2 = number["scope1_tco2e"], number["scope2_tco2e"]
+    values = {k: number(v) for k, v in figures.items()}
+    if values["basic_tco2e"] is not None:
+        return values["basic_tco2e"], "BASIC (GPC)"
+    scope1, scope2 = values["scope1_tco2e"], values["scope2_tco2e"]
     if scope1 is not None and scope2 is not None:
         return scope1 + scope2, "scope 1 + scope 2"
-    direct, grid = number["direct_tco2e"], number["grid_energy_tco2e"]
+    direct, grid = values["direct_tco2e"], values["grid_energy_tco2e"]
     if direct is not None and grid is not None:
         return direct + grid, "direct + grid-supplied energy"
     return None, None

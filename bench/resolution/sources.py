@@ -15,6 +15,7 @@ from typing import TextIO
 import pandas as pd
 
 from assets.sources import eurocities_members
+from assets.sources import number as parse_population
 from assets.sources.cdp import (
     LIVE_MISSING,
     R_MISSING,
@@ -22,7 +23,6 @@ from assets.sources.cdp import (
     parse_point,
     trailing_subdivision,
 )
-from assets.sources.cdp import parse_number as parse_population
 from assets.sources.geonames import bundled_file, parse_bundled_cities, parse_bundled_countries
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

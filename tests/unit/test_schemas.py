@@ -14,6 +14,7 @@ from pandera.errors import SchemaErrors
 from schemas.agreements import Agreements
 from schemas.assessments import Assessments
 from schemas.cities import Cities
+from schemas.city_emissions import CityEmissions
 from schemas.city_ids import CityIds
 from schemas.commitments import Commitments
 from schemas.gazetteer import Gazetteer
@@ -133,6 +134,31 @@ BASE: dict[type[pa.DataFrameModel], dict[str, Any]] = {
         "citation": "Net Zero Tracker export snapshot_2022-12-20_13-07-14.xlsx, actor CIT-0001",
         "snapshot_id": "20221220T000000000000Z-abcdefabcdef",
     },
+    CityEmissions: {
+        "emissions_id": "emi:0123456789abcdef",
+        "city_id": "gn:5746545",
+        "inventory_year": 2019,
+        "accounting_period": "2019-01-01 - 2019-12-31",
+        "total_tco2e": 6_000_000.0,
+        "total_basis": "scope 1 + scope 2",
+        "direct_tco2e": None,
+        "grid_energy_tco2e": None,
+        "scope1_tco2e": 4_000_000.0,
+        "scope2_tco2e": 2_000_000.0,
+        "scope3_tco2e": None,
+        "basic_tco2e": None,
+        "basic_plus_tco2e": None,
+        "protocol": "GPC",
+        "gases": "CO2",
+        "population": 650000,
+        "population_year": 2020,
+        "city_source_name": "Portland",
+        "source_id": "900001",
+        "source": "cdp_emissions",
+        "source_url": "https://data.cdp.net/api/views/tmta-7i7p/rows.csv",
+        "citation": "CDP 2021 City-wide Emissions, account 900001",
+        "snapshot_id": "20211004T000000000000Z-abcdefabcdef",
+    },
     Sources: {
         "snapshot_id": "registry-memberships-abc",
         "source": "registry",
@@ -214,12 +240,13 @@ BASE[NetworkQidReview] = {
     "snapshot_id": "20261122T000000000000Z-wikidata0001",
 }
 MODELS = list(BASE)
-PROVENANCE_MODELS = [Memberships, Agreements, Commitments, Assessments]
+PROVENANCE_MODELS = [Memberships, Agreements, Commitments, Assessments, CityEmissions]
 YEARS = {
     Networks: ["founded_year"],
     Memberships: ["joined_year", "left_year", "as_of_year"],
     Agreements: ["start_year", "end_year"],
     Commitments: ["baseline_year"],
+    CityEmissions: ["inventory_year", "population_year"],
 }
 
 
@@ -451,6 +478,18 @@ CASES = [
     case(Assessments, {"last_updated": "30/06/2022"}, "last_updated", "str_matches", "date"),
     case(Assessments, {"city_source_name": None}, "city_source_name", "not_nullable", "name"),
     case(Assessments, {"source": "cdp"}, "source", "isin", "source"),
+    # --- city_emissions
+    case(CityEmissions, {"emissions_id": "emi:1"}, "emissions_id", "str_matches", "id"),
+    case(CityEmissions, {"city_id": "Portland"}, "city_id", "str_matches", "city_id"),
+    case(CityEmissions, {"total_basis": "estimate"}, "total_basis", "isin", "basis"),
+    case(
+        CityEmissions,
+        {"total_tco2e": -1.0},
+        "total_tco2e",
+        "greater_than_or_equal_to(0)",
+        "total-negative",
+    ),
+    case(CityEmissions, {"population": -5}, "population", "greater_than_or_equal_to(0)", "pop"),
     # --- sources
     case(Sources, {"source": "wikipedia"}, "source", "isin", "source-code"),
     case(Sources, {"sha256": SHA.upper()}, "sha256", "str_matches", "sha-upper"),
@@ -569,6 +608,7 @@ def test_models_without_unique_key() -> None:
         (Commitments, {"stage": None, "target_type": None, "stated_kind": None}),
         (Commitments, {"source_id": "CIT-0001", "source": "net_zero_tracker"}),
         (Assessments, {"has_target": True, "end_target_stated": "Net zero"}),
+        (CityEmissions, {"total_tco2e": None, "total_basis": None, "inventory_year": None}),
         (Assessments, {"has_target": None, "end_target_stated": None, "last_updated": None}),
         (Commitments, {"reduction_pct": 100.0}),
         (Networks, {"hq_city_id": None, "hq_country_code": None, "hq_city_name": None}),
