@@ -293,3 +293,28 @@ def store_wikidata_fetch(raw: Path) -> None:
     SnapshotStore(raw).store(
         "wikidata", wikidata.BUNDLE_FILE, bundle.chunks(), "test fixtures", "CC0 1.0"
     )
+
+
+@pytest.fixture(scope="session")
+def release_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data home with one open release built offline by the real release job, with
+    Wikidata twinnings and a Net Zero Tracker export stored as a refresh and an import would
+    have; shared by the tests that read a built release (read it, never change it)."""
+    import dagster as dg
+
+    from pipeline.definitions import build_definitions
+    from pipeline.snapshots import SnapshotStore
+
+    home = make_home(tmp_path_factory.mktemp("release") / "home")
+    store_wikidata_fetch(home / "raw")
+    SnapshotStore(home / "raw").store(
+        "net_zero_tracker", "snapshot_2022-12-20_13-07-14.xlsx", [nzt_workbook()], "test", "CC"
+    )
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = (
+            build_definitions(str(home))
+            .resolve_job_def("release")
+            .execute_in_process(instance=instance)
+        )
+    assert result.success
+    return home

@@ -4,14 +4,10 @@ import re
 import runpy
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
-from pipeline.definitions import build_definitions
 from pipeline.paths import PROJECT_ROOT
-from pipeline.snapshots import SnapshotStore
-from tests.conftest import make_home, nzt_workbook, store_wikidata_fetch
 
 README = (PROJECT_ROOT / "README.md").read_text()
 ALL_SQL = re.findall(r"```sql\n(.*?)```", README, re.S)
@@ -20,23 +16,6 @@ FULL_EDITION = "-- In the full edition"
 SQL = [q for q in ALL_SQL if not q.startswith(FULL_EDITION)]
 FULL_SQL = [q for q in ALL_SQL if q.startswith(FULL_EDITION)]
 PYTHON = re.findall(r"```python\n(.*?)```", README, re.S)
-
-
-@pytest.fixture(scope="module")
-def release_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = make_home(tmp_path_factory.mktemp("readme") / "home")
-    store_wikidata_fetch(home / "raw")  # as a refresh would have, so Wikidata rows exist
-    SnapshotStore(home / "raw").store(  # as `citydip import net_zero_tracker` would have
-        "net_zero_tracker", "snapshot_2022-12-20_13-07-14.xlsx", [nzt_workbook()], "test", "CC"
-    )
-    with dg.DagsterInstance.ephemeral() as instance:
-        result = (
-            build_definitions(str(home))
-            .resolve_job_def("release")
-            .execute_in_process(instance=instance)
-        )
-    assert result.success
-    return home
 
 
 def test_the_readme_has_examples() -> None:
