@@ -7,7 +7,7 @@ UV := .tools/bin/uv
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: release refresh test lint dev install bench-resolution bench-wikidata
+.PHONY: release refresh test lint browser dev install bench-resolution bench-wikidata
 
 install: $(VENV)/.synced
 
@@ -28,13 +28,22 @@ refresh: $(VENV)/.synced
 	$(VENV)/bin/citydip release --refresh
 
 ## Lint, type-check and run the test suite (what CI runs).
-test: lint $(VENV)/.synced
+test: lint browser $(VENV)/.synced
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+## Debian's chromium, which the report.html test drives through playwright (when absent).
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$sudo apt-get update && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y --no-install-recommends chromium; \
+	fi
 
 ## The Dagster UI and daemon (schedules fire while it runs): http://127.0.0.1:3000
 dev: $(VENV)/.synced
