@@ -1,8 +1,8 @@
 """`citydip`: build releases, import downloaded files, resolve a user's city list, list
-snapshots and releases.
+snapshots and releases, download a published release and verify one.
 
 Only `release` and `dev` import Dagster (about 2 s of start-up); `import`, `resolve`,
-`sources` and `releases` stay light.
+`sources`, `releases`, `download` and `verify` stay light.
 """
 
 from __future__ import annotations
@@ -218,6 +218,45 @@ def cmd_releases(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_download(args: argparse.Namespace) -> int:
+    """Copy one release from a download site (a URL or a folder), every file checked."""
+    from pipeline.site import DownloadError, download
+
+    try:
+        download(args.source, Path(args.to), args.version, say=print)
+    except (DownloadError, OSError) as error:
+        print(f"citydip: not downloaded: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Re-check a release folder's files against its manifest.json."""
+    from pipeline.site import verify_release
+
+    root = paths.full_releases_dir() if args.edition == "full" else paths.releases_dir()
+    # a folder path first; otherwise a version name (or `latest`) of the edition's releases
+    folder = next((f for f in (Path(args.release), root / args.release) if f.is_dir()), None)
+    if folder is None:
+        print(
+            f"citydip: no release {args.release!r}: not a folder, nor a release in {root}",
+            file=sys.stderr,
+        )
+        return 2
+    folder = folder.resolve()
+    problems = verify_release(folder)
+    for problem in problems:
+        print(f"{folder.name}: {problem}", file=sys.stderr)
+    if problems:
+        print(
+            f"citydip: release {folder.name} at {folder} failed: {len(problems)} problem(s)",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"release {folder.name} at {folder}: every file matches manifest.json")
+    return 0
+
+
 def use_dagster_home() -> Path:
     """Point Dagster at the project's instance (run history persists between commands);
     telemetry is off because the project's machines have no network."""
@@ -361,6 +400,26 @@ def build_parser() -> argparse.ArgumentParser:
         "--edition", default="open", choices=["open", "full"], help="which edition's releases"
     )
     releases.set_defaults(func=cmd_releases)
+    fetched = sub.add_parser(
+        "download", help="copy a published release from a download site, every file checked"
+    )
+    fetched.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        help="the site: its base URL (http or https, where index.json is) or a local folder",
+    )
+    fetched.add_argument("--to", required=True, help="folder to put <version>/ in")
+    fetched.add_argument("--version", help="release version (default: the site's latest)")
+    fetched.set_defaults(func=cmd_download)
+    verify = sub.add_parser("verify", help="re-check a release folder against its manifest")
+    verify.add_argument(
+        "release", help="a release folder, or a version (or `latest`) of the edition's releases"
+    )
+    verify.add_argument(
+        "--edition", default="open", choices=["open", "full"], help="where a version is looked up"
+    )
+    verify.set_defaults(func=cmd_verify)
     return parser
 
 
