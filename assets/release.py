@@ -25,6 +25,9 @@ class ReleaseConfig(dg.Config):
     """'open' (the default: only sources whose terms allow redistribution, published in
     warehouse/releases/) or 'full' (every source, in warehouse/full/, not for
     redistribution)."""
+    accept_id_churn: bool = False
+    """Publish even though more than 1% of a table's rows changed stable id since the
+    previous release (the diff's id_changed rows); set it only after reading them."""
 
 
 # The op is named publish_release because the `release` job's graph is named `release`,
@@ -40,7 +43,9 @@ class ReleaseConfig(dg.Config):
             description="A versioned release in warehouse/releases/<version>/ (the open "
             "edition; the full one goes to warehouse/full/<version>/): citydiplomacy.duckdb, "
             "one zstd Parquet file per table, ATTRIBUTION and manifest.json; `latest` moves "
-            "to it once it is complete.",
+            "to it once it is complete. With it: the data dictionary, datapackage.json, "
+            "CHANGES.md (and a `changes` table), analyst views, report.html, CITATION.cff "
+            "and a sample of a few countries in sample/.",
         )
     ],
 )
@@ -111,6 +116,7 @@ def release(
             if restricted
             else "each source's licence applies to its rows; see ATTRIBUTION"
         ),
+        accept_id_churn=config.accept_id_churn,
     )
     context.log.info(f"published release {published.version} at {published.path}")
     return dg.MaterializeResult(

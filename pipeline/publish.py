@@ -23,6 +23,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from pipeline import changes
+from pipeline.changes import CHANGES_FILE
+from pipeline.citation import CITATION_FILE, citation
+from pipeline.datapackage import DATAPACKAGE_FILE, datapackage
+from pipeline.report import render_report
+from pipeline.sample import SAMPLE_COUNTRIES, SAMPLE_FOLDER, sample_tables
+from pipeline.views import VIEWS_FILE, create_views, views_sql
 from schemas.dictionary import TableDoc, dictionary, markdown
 from schemas.published import PUBLISHED
 
@@ -31,11 +38,16 @@ MANIFEST_FILE = "manifest.json"
 LATEST = "latest"
 TABLES = tuple(PUBLISHED)
 DICTIONARY_FILE = "DATA_DICTIONARY.md"
+REPORT_FILE = "report.html"
 _VERSION = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})(?:\.(\d+))?$")
 
 
 class ReleaseError(Exception):
     """A release was refused; the previous release stays `latest`."""
+
+
+class IdChurnError(ReleaseError):
+    """Too many stable ids changed: downstream joins on ids would silently break."""
 
 
 class ReleaseLockedError(ReleaseError):
@@ -154,6 +166,7 @@ def publish_release(
     today: date | None = None,
     texts: Mapping[str, str] | None = None,
     licence: str = "see ATTRIBUTION",
+    accept_id_churn: bool = False,
 ) -> Release:
     """Write a new release and point `latest` at it; `texts` are files written beside the
     data (and hashed with it).
@@ -183,10 +196,22 @@ def publish_release(
             }
             docs = dictionary()
             write_duckdb(tmp / DUCKDB_FILE, tables, docs, info)
+            changed = record_changes(tmp / DUCKDB_FILE, previous, version)
+            churn = check_id_churn(changed, previous, accept_id_churn)
             write_parquet(tmp / DUCKDB_FILE, tmp / "parquet", info)
-            documents = {DICTIONARY_FILE: markdown(docs, version, schema_version), **(texts or {})}
+            sources = sources_manifest(tables["sources"])
+            write_sample(tmp / SAMPLE_FOLDER, tables, docs, info, sources)
+            documents = {
+                DICTIONARY_FILE: markdown(docs, version, schema_version),
+                CHANGES_FILE: changes.markdown(changed),
+                VIEWS_FILE: views_sql(),
+                CITATION_FILE: citation(info, sources),
+                REPORT_FILE: render_report(tmp / DUCKDB_FILE),
+                **(texts or {}),
+            }
             for name, text in documents.items():  # the dictionary, ATTRIBUTION, ...
                 (tmp / name).write_text(text)
+            write_datapackage(tmp, docs, info, sources)
             manifest = {
                 "version": version,
                 "created_at": created_at,
@@ -195,7 +220,14 @@ def publish_release(
                 "schema_version": schema_version,
                 "previous_version": previous.version if previous else None,
                 "tables": {name: {"rows": len(tables[name])} for name in TABLES},
-                "sources": sources_manifest(tables["sources"]),
+                "changes": {
+                    "previous_version": changed.old_version,
+                    "schema": changed.schema_changes(),
+                    "rows": changed.counts(),
+                    "id_churn": churn,
+                    "id_churn_accepted": bool(churn) and accept_id_churn,
+                },
+                "sources": sources,
                 **(extra or {}),
                 "files": file_hashes(tmp),
             }
@@ -204,10 +236,100 @@ def publish_release(
             final = root / version
             os.rename(tmp, final)
             point_latest(root, version)
+            from pipeline.site import write_index  # site reads releases through this module
+
+            write_index(root)
             return Release(version, final, manifest)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+
+
+def record_changes(database: Path, previous: Release | None, version: str) -> changes.Diff:
+    """Diff the new release file against the previous release's and store the rows in its
+    `changes` table. A previous release whose file cannot be read stops the release: a
+    release is not published without its diff."""
+    with duckdb.connect(str(database)) as con:
+        if previous is None:
+            con.execute("ATTACH ':memory:' AS previous")
+        else:
+            try:
+                con.execute(
+                    f"ATTACH '{_quoted(str(previous.path / DUCKDB_FILE))}' AS previous (READ_ONLY)"
+                )
+            except duckdb.Error as error:
+                raise ReleaseError(
+                    f"cannot diff against release {previous.version}: "
+                    f"{previous.path / DUCKDB_FILE}: {error}"
+                ) from error
+        (current,) = con.execute("SELECT current_database()").fetchone() or ("",)
+        found = changes.diff(
+            con, "previous", current, previous.version if previous else None, version
+        )
+        con.execute("DETACH previous")
+        con.register("frame", found.rows)
+        con.execute(
+            f"CREATE TABLE {changes.CHANGES_TABLE} AS SELECT "
+            + ", ".join(f"CAST({c} AS VARCHAR) AS {c}" for c in changes.COLUMNS)
+            + " FROM frame"
+        )
+        con.unregister("frame")
+        con.execute(f"COMMENT ON TABLE {changes.CHANGES_TABLE} IS '{_quoted(changes.DESCRIPTION)}'")
+        con.execute("CHECKPOINT")
+    return found
+
+
+def check_id_churn(
+    found: changes.Diff, previous: Release | None, accepted: bool
+) -> dict[str, float]:
+    """Stop a release whose stable ids moved for more than changes.MAX_ID_CHURN of a table's
+    previous rows, unless a person accepted it (`citydip release --accept-id-churn`)."""
+    if previous is None:
+        return {}
+    before = {t: int(v.get("rows", 0)) for t, v in previous.manifest.get("tables", {}).items()}
+    churn = changes.id_churn(found, before)
+    if churn and not accepted:
+        shares = ", ".join(f"{t} {share:.1%}" for t, share in churn.items())
+        raise IdChurnError(
+            f"stable ids changed since release {previous.version} for {shares} of the rows "
+            f"(more than {changes.MAX_ID_CHURN:.0%}); see the id_changed rows of the diff "
+            f"(citydip diff {previous.version} <new>), then release with --accept-id-churn "
+            "if the change is intended"
+        )
+    return churn
+
+
+def write_sample(
+    folder: Path,
+    tables: Mapping[str, pd.DataFrame],
+    docs: list[TableDoc],
+    info: Mapping[str, str],
+    sources: list[dict[str, Any]],
+) -> None:
+    """sample/: the release's layout (DuckDB file with views, Parquet files,
+    datapackage.json) for the sample countries only."""
+    folder.mkdir()
+    sample = sample_tables(tables)
+    sample_info = {**info, "sample_of": f"countries {', '.join(SAMPLE_COUNTRIES)}"}
+    write_duckdb(folder / DUCKDB_FILE, sample, docs, sample_info)
+    write_parquet(folder / DUCKDB_FILE, folder / "parquet", sample_info)
+    write_datapackage(folder, docs, sample_info, sources)
+
+
+def write_datapackage(
+    folder: Path, docs: list[TableDoc], info: Mapping[str, str], sources: list[dict[str, Any]]
+) -> None:
+    """datapackage.json for the Parquet files in `folder`, fields in the files' order."""
+    with duckdb.connect(str(folder / DUCKDB_FILE), read_only=True) as con:
+        columns: dict[str, list[str]] = {}
+        for table, column in con.execute(
+            "SELECT table_name, column_name FROM duckdb_columns() ORDER BY column_index"
+        ).fetchall():
+            columns.setdefault(table, []).append(column)
+    descriptor = datapackage(
+        docs, file_hashes(folder / "parquet", "parquet"), info, sources, columns
+    )
+    (folder / DATAPACKAGE_FILE).write_text(json.dumps(descriptor, indent=2) + "\n")
 
 
 def write_duckdb(
@@ -231,8 +353,10 @@ def write_duckdb(
                     f'COMMENT ON COLUMN "{doc.name}"."{column.name}" IS '
                     f"'{_quoted(column.description)}'"
                 )
+        create_views(con)
         con.execute("CREATE TABLE release_info (key VARCHAR, value VARCHAR)")
-        con.executemany("INSERT INTO release_info VALUES (?, ?)", list((info or {}).items()))
+        if info:
+            con.executemany("INSERT INTO release_info VALUES (?, ?)", list(info.items()))
         con.execute("COMMENT ON TABLE release_info IS 'Which release and schema this file is.'")
         con.execute("CHECKPOINT")
 
@@ -256,12 +380,13 @@ def _quoted(text: str) -> str:
     return text.replace("'", "''")
 
 
-def file_hashes(folder: Path) -> list[dict[str, Any]]:
+def file_hashes(folder: Path, prefix: str = "") -> list[dict[str, Any]]:
+    """Path (under `prefix`), bytes and sha256 of every file below `folder`."""
     entries = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         entries.append(
             {
-                "path": path.relative_to(folder).as_posix(),
+                "path": "/".join(filter(None, [prefix, path.relative_to(folder).as_posix()])),
                 "bytes": path.stat().st_size,
                 "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
             }

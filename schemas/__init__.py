@@ -13,4 +13,6 @@ downstream user can load it alone.
 # sector, stated_kind and source_id; commitment kinds ghg_neutral, zero_carbon,
 # zero_emissions, climate_positive and aligned_1_5c; commitments' target years within
 # 2000-2100; the assessments and city_emissions tables.
-SCHEMA_VERSION = "1.2.0"
+# 1.3.0: the DuckDB file's `changes` table and the views agreement_pairs, network_members
+# and city_profile (the published tables themselves are unchanged).
+SCHEMA_VERSION = "1.3.0"

@@ -29,3 +29,32 @@ PUBLISHED: dict[str, type[pa.DataFrameModel]] = {
     "sources": Sources,
     "rejected_rows": RejectedRows,
 }
+
+# Which columns refer to which table's key: (columns, table, its columns). The release's
+# relation rules enforce them (assets/checks.py); datapackage.json declares them.
+CITY = ("cities", ["city_id"])
+FOREIGN_KEYS: dict[str, list[tuple[list[str], str, list[str]]]] = {
+    "networks": [(["hq_city_id"], *CITY)],
+    "memberships": [(["city_id"], *CITY), (["network_id"], "networks", ["network_id"])],
+    "agreements": [(["city_a_id"], *CITY), (["city_b_id"], *CITY)],
+    "commitments": [(["city_id"], *CITY)],
+    "assessments": [(["city_id"], *CITY)],
+    "city_emissions": [(["city_id"], *CITY)],
+    "city_ids": [(["city_id"], *CITY)],
+}
+# Every row names the snapshot it came from; `sources` lists each snapshot once.
+for _table in PUBLISHED:
+    if _table != "sources":
+        FOREIGN_KEYS.setdefault(_table, []).append((["snapshot_id"], "sources", ["snapshot_id"]))
+
+# What identifies the same real-world entity apart from its stable id. A row whose id
+# disappears while a row with the same natural key appears under another id is id churn
+# (e.g. a city that moves from a 'wd:' to a 'gn:' id, or a changed id function); each
+# alternative key is tried in turn, and only non-null keys match.
+NATURAL_KEYS: dict[str, list[list[str]]] = {
+    "cities": [["geonames_id"], ["wikidata_qid"]],
+    "networks": [["name"], ["wikidata_qid"]],
+    "memberships": [["network_id", "city_id"]],
+    "agreements": [["city_a_id", "city_b_id", "kind"]],
+    "assessments": [["source", "city_id"]],
+}

@@ -13,6 +13,7 @@ import pytest
 
 from pipeline import publish
 from pipeline.publish import ReleaseError, ReleaseLockedError, next_version, publish_release
+from schemas.dictionary import dictionary
 
 DAY = date(2026, 11, 22)
 
@@ -20,14 +21,34 @@ DAY = date(2026, 11, 22)
 FILES = (("geonames", "cities"), ("geonames", "admin1"), ("registry", "networks"))
 
 
-def tables(sources: tuple[tuple[str, str], ...] = FILES) -> dict[str, pd.DataFrame]:
-    frames = {name: pd.DataFrame({"id": [1, 2]}) for name in publish.TABLES}
-    frames["sources"] = pd.DataFrame(
+# Two rows of each documented column, typed as the release stores it: enough for every
+# part of publishing (comments, views, the sample, the diff, datapackage.json, the report).
+VALUES = {
+    "VARCHAR": ["a", "b"],
+    "BIGINT": [2000, 2001],
+    "DOUBLE": [1.5, 2.5],
+    "BOOLEAN": [True, False],
+}
+DTYPES = {"VARCHAR": "string", "BIGINT": "Int64", "DOUBLE": "float64", "BOOLEAN": "boolean"}
+
+
+def frame(table: str, rows: int = 2) -> pd.DataFrame:
+    doc = next(d for d in dictionary() if d.name == table)
+    return pd.DataFrame(
         {
-            "source": [source for source, _ in sources],
-            "role": [role for _, role in sources],
-            "snapshot_id": [f"s{i}" for i in range(len(sources))],
+            c.name: pd.array((VALUES[c.dtype] * rows)[:rows], dtype=DTYPES[c.dtype])
+            for c in doc.columns
         }
+    )
+
+
+def tables(sources: tuple[tuple[str, str], ...] = FILES) -> dict[str, pd.DataFrame]:
+    frames = {name: frame(name) for name in publish.TABLES}
+    frames["sources"] = frame("sources", len(sources)).assign(
+        source=[source for source, _ in sources],
+        role=[role for _, role in sources],
+        snapshot_id=[f"s{i}" for i in range(len(sources))],
+        licence="CC BY 4.0",
     )
     return frames
 
@@ -63,10 +84,19 @@ def test_a_release_has_duckdb_parquet_and_a_manifest(tmp_path: Path) -> None:
     assert manifest["schema_version"] == "1.0.0"
     assert manifest["git_commit"] is None
     listed = {f["path"]: f for f in manifest["files"]}
+    parquet_files = [f"parquet/{t}.parquet" for t in publish.TABLES]
     assert set(listed) == {
         "citydiplomacy.duckdb",
         "DATA_DICTIONARY.md",
-        *(f"parquet/{t}.parquet" for t in publish.TABLES),
+        "CHANGES.md",
+        "CITATION.cff",
+        "datapackage.json",
+        "report.html",
+        "views.sql",
+        *parquet_files,
+        "sample/citydiplomacy.duckdb",
+        "sample/datapackage.json",
+        *(f"sample/{path}" for path in parquet_files),
     }
     parquet = folder / "parquet" / "sources.parquet"
     assert (
@@ -87,7 +117,19 @@ def test_a_second_release_never_touches_the_first(tmp_path: Path) -> None:
     assert (tmp_path / "latest").resolve().name == "2026.11.22.1"
 
 
-@pytest.mark.parametrize("stage", ["write_duckdb", "write_parquet", "file_hashes", "point_latest"])
+@pytest.mark.parametrize(
+    "stage",
+    [
+        "write_duckdb",
+        "record_changes",
+        "write_parquet",
+        "write_sample",
+        "render_report",
+        "write_datapackage",
+        "file_hashes",
+        "point_latest",
+    ],
+)
 def test_a_failure_at_any_stage_publishes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
 ) -> None:
@@ -106,9 +148,9 @@ def test_a_failure_at_any_stage_publishes_nothing(
     if stage == "point_latest":
         # the folder was complete and renamed before the link failed: a whole release,
         # merely not yet `latest`
-        assert names == ["2026.11.22", "2026.11.22.1", "latest"]
+        assert names == ["2026.11.22", "2026.11.22.1", "index.json", "latest"]
     else:
-        assert names == ["2026.11.22", "latest"]
+        assert names == ["2026.11.22", "index.json", "latest"]
 
 
 def test_a_release_that_drops_a_source_is_refused(tmp_path: Path) -> None:
