@@ -18,7 +18,7 @@ from typing import Any
 
 from assets.sources import number
 from pipeline import paths
-from pipeline.publish import latest_release, list_releases
+from pipeline.publish import DUCKDB_FILE, latest_release, list_releases
 from pipeline.snapshots import SnapshotError, SnapshotStore, read_verified
 
 
@@ -230,20 +230,52 @@ def cmd_download(args: argparse.Namespace) -> int:
     return 0
 
 
+def find_release(name: str, edition: str) -> Path | None:
+    """A release folder: a path first, else a version (or `latest`) of the edition's
+    releases; None, said on stderr, when there is neither."""
+    root = paths.full_releases_dir() if edition == "full" else paths.releases_dir()
+    folder = next((f for f in (Path(name), root / name) if f.is_dir()), None)
+    if folder is None:
+        print(
+            f"citydip: no release {name!r}: not a folder, nor a release in {root}", file=sys.stderr
+        )
+        return None
+    return folder.resolve()
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    """What changed from release A to release B: schema changes, then counts per table;
+    with --rows, every changed row as CSV."""
+    import duckdb
+
+    from pipeline.changes import COLUMNS, ROW_CHANGES, diff
+
+    old, new = find_release(args.old, args.edition), find_release(args.new, args.edition)
+    if old is None or new is None:
+        return 2
+    with duckdb.connect() as con:
+        for alias, folder in (("a", old), ("b", new)):
+            con.execute(f"ATTACH '{folder / DUCKDB_FILE}' AS {alias} (READ_ONLY)")
+        found = diff(con, "a", "b", old.name, new.name)
+    if args.rows:
+        found.rows.to_csv(sys.stdout, index=False, columns=COLUMNS)
+        return 0
+    print(f"changes from {old.name} to {new.name}")
+    for line in found.schema_changes():
+        print(f"  schema: {line}")
+    print(f"  {'table':<20}" + "".join(f"{c:>12}" for c in ROW_CHANGES))
+    for table, counts in found.counts().items():
+        print(f"  {table:<20}" + "".join(f"{counts[c]:>12}" for c in ROW_CHANGES))
+    return 0
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     """Re-check a release folder's files against its manifest.json."""
     from pipeline.site import verify_release
 
-    root = paths.full_releases_dir() if args.edition == "full" else paths.releases_dir()
-    # a folder path first; otherwise a version name (or `latest`) of the edition's releases
-    folder = next((f for f in (Path(args.release), root / args.release) if f.is_dir()), None)
+    folder = find_release(args.release, args.edition)
     if folder is None:
-        print(
-            f"citydip: no release {args.release!r}: not a folder, nor a release in {root}",
-            file=sys.stderr,
-        )
         return 2
-    folder = folder.resolve()
     problems = verify_release(folder)
     for problem in problems:
         print(f"{folder.name}: {problem}", file=sys.stderr)
@@ -294,7 +326,14 @@ def cmd_release(args: argparse.Namespace) -> int:
             raise_on_error=False,
             run_config={
                 "loggers": {"console": {"config": {"log_level": args.log_level}}},
-                "ops": {"publish_release": {"config": {"edition": args.edition}}},
+                "ops": {
+                    "publish_release": {
+                        "config": {
+                            "edition": args.edition,
+                            "accept_id_churn": args.accept_id_churn,
+                        }
+                    }
+                },
             },
         )
     failures = [
@@ -356,6 +395,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["open", "full"],
         help="open (default): only sources whose terms allow redistribution, in "
         "warehouse/releases/; full: every source, in warehouse/full/, not for redistribution",
+    )
+    release.add_argument(
+        "--accept-id-churn",
+        action="store_true",
+        help="publish even though more than 1%% of a table's rows changed stable id since the "
+        "previous release (read `citydip diff` first)",
     )
     release.set_defaults(func=cmd_release)
     dev = sub.add_parser("dev", help="the Dagster UI and daemon on this project")
@@ -420,6 +465,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--edition", default="open", choices=["open", "full"], help="where a version is looked up"
     )
     verify.set_defaults(func=cmd_verify)
+    changes = sub.add_parser("diff", help="what changed between two releases")
+    changes.add_argument("old", help="the earlier release: a folder, or a version")
+    changes.add_argument("new", help="the later release: a folder, a version or `latest`")
+    changes.add_argument("--rows", action="store_true", help="every changed row, as CSV")
+    changes.add_argument(
+        "--edition", default="open", choices=["open", "full"], help="where versions are looked up"
+    )
+    changes.set_defaults(func=cmd_diff)
     return parser
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from pipeline import cli
@@ -187,3 +188,34 @@ def test_resolve_refuses_unknown_or_clashing_columns(
     assert "has no column 'town'" in capsys.readouterr().err
     assert cli.main(["resolve", str(given), "--name-col", "city", "--country-col", "country"]) == 2
     assert "already has a column 'city_id'" in capsys.readouterr().err
+
+
+def test_id_churn_stops_a_release_until_accepted_and_diff_shows_it(home: Path) -> None:
+    assert run_citydip(home, "release", "--log-level", "ERROR").returncode == 0
+    first = (home / "warehouse" / "releases" / "latest").resolve()
+    database = first / "citydiplomacy.duckdb"
+    database.chmod(0o644)
+    with duckdb.connect(str(database)) as con:  # as if five cities had had Wikidata ids
+        con.execute(
+            "UPDATE cities SET city_id = 'wd:Q' || geonames_id WHERE city_id IN "
+            "(SELECT city_id FROM cities ORDER BY city_id LIMIT 5)"
+        )
+    refused = run_citydip(home, "release", "--log-level", "ERROR")
+    assert refused.returncode == 1
+    assert "stable ids changed since release" in refused.stderr
+    assert (home / "warehouse" / "releases" / "latest").resolve() == first
+    accepted = run_citydip(home, "release", "--log-level", "ERROR", "--accept-id-churn")
+    assert accepted.returncode == 0, accepted.stderr
+    second = (home / "warehouse" / "releases" / "latest").resolve()
+    manifest = json.loads((second / "manifest.json").read_text())
+    assert manifest["changes"]["rows"]["cities"]["id_changed"] == 5
+    assert manifest["changes"]["id_churn_accepted"] is True
+    shown = run_citydip(home, "diff", first.name, "latest")
+    assert shown.returncode == 0, shown.stderr
+    cities = next(line for line in shown.stdout.splitlines() if line.split()[0] == "cities")
+    assert cities.split()[1:] == ["0", "0", "0", "5"]
+    rows = run_citydip(home, "diff", first.name, "latest", "--rows")
+    moved = [r for r in csv.DictReader(io.StringIO(rows.stdout)) if r["change"] == "id_changed"]
+    assert len(moved) == 5 and all(r["previous_id"].startswith("wd:Q") for r in moved)
+    assert all(r["row_id"] == "gn:" + r["previous_id"].removeprefix("wd:Q") for r in moved)
+    assert run_citydip(home, "verify", "latest").returncode == 0
