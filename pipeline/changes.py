@@ -24,7 +24,19 @@ CHANGES_FILE = "CHANGES.md"
 MAX_ID_CHURN = 0.01
 SCHEMA_CHANGES = ("table_added", "table_removed", "column_added", "column_removed", "retyped")
 ROW_CHANGES = ("added", "removed", "changed", "id_changed")
-COLUMNS = ["table_name", "change", "row_id", "previous_id", "columns", "before", "after"]
+COLUMN_DOCS = {
+    "table_name": "The published table the change is in.",
+    "change": "Schema changes (listed first): table_added, table_removed, column_added, "
+    "column_removed, retyped. Rows: added, removed, changed, id_changed.",
+    "row_id": "The row's stable id (in the previous release for a removed row); key "
+    "columns joined by '|' for a composite key, an md5 of the row for a table without one.",
+    "previous_id": "For id_changed: the id the same entity had in the previous release.",
+    "columns": "For a changed row: the columns whose values changed, comma-separated; for "
+    "a column's schema change: the column.",
+    "before": "For a changed row: the previous row as JSON; for a column: its previous type.",
+    "after": "For a changed row: the new row as JSON; for a column: its new type.",
+}
+COLUMNS = list(COLUMN_DOCS)
 DESCRIPTION = (
     "What changed since the previous release: schema changes first (change table_added, "
     "table_removed, column_added, column_removed, retyped; before/after are the column "
@@ -259,4 +271,12 @@ def markdown(result: Diff, listed: int = 20) -> str:
             lines.append(f"- {record['change']}: `{record['row_id']}`{detail}")
         if len(rows) > listed:
             lines.append(f"- ... and {len(rows) - listed} more")
+    return "\n".join(lines) + "\n"
+
+
+def dictionary_section() -> str:
+    """The `changes` table's entry in DATA_DICTIONARY.md."""
+    lines = [f"## {CHANGES_TABLE} (DuckDB file only)", "", DESCRIPTION, ""]
+    lines += ["| column | type | meaning |", "|---|---|---|"]
+    lines += [f"| `{name}` | VARCHAR | {text} |" for name, text in COLUMN_DOCS.items()]
     return "\n".join(lines) + "\n"

@@ -23,7 +23,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from pipeline import changes
+from pipeline import changes, views
 from pipeline.changes import CHANGES_FILE
 from pipeline.citation import CITATION_FILE, citation
 from pipeline.datapackage import DATAPACKAGE_FILE, datapackage
@@ -202,7 +202,13 @@ def publish_release(
             sources = sources_manifest(tables["sources"])
             write_sample(tmp / SAMPLE_FOLDER, tables, docs, info, sources)
             documents = {
-                DICTIONARY_FILE: markdown(docs, version, schema_version),
+                DICTIONARY_FILE: "\n".join(
+                    [
+                        markdown(docs, version, schema_version),
+                        changes.dictionary_section(),
+                        views.dictionary_section(),
+                    ]
+                ),
                 CHANGES_FILE: changes.markdown(changed),
                 VIEWS_FILE: views_sql(),
                 CITATION_FILE: citation(info, sources),
@@ -275,6 +281,8 @@ def record_changes(database: Path, previous: Release | None, version: str) -> ch
         )
         con.unregister("frame")
         con.execute(f"COMMENT ON TABLE {changes.CHANGES_TABLE} IS '{_quoted(changes.DESCRIPTION)}'")
+        for column, text in changes.COLUMN_DOCS.items():
+            con.execute(f"COMMENT ON COLUMN {changes.CHANGES_TABLE}.{column} IS '{_quoted(text)}'")
         con.execute("CHECKPOINT")
     return found
 
@@ -358,6 +366,11 @@ def write_duckdb(
         if info:
             con.executemany("INSERT INTO release_info VALUES (?, ?)", list(info.items()))
         con.execute("COMMENT ON TABLE release_info IS 'Which release and schema this file is.'")
+        con.execute(
+            "COMMENT ON COLUMN release_info.key IS 'version, schema_version, created_at, "
+            "git_commit, licence or edition.'"
+        )
+        con.execute("COMMENT ON COLUMN release_info.value IS 'Its value, as text.'")
         con.execute("CHECKPOINT")
 
 

@@ -78,3 +78,11 @@ def views_sql() -> str:
     for name, (description, select) in VIEWS.items():
         parts.append(f"-- {description}\nCREATE OR REPLACE VIEW {name} AS\n{select};")
     return "\n\n".join(parts) + "\n"
+
+
+def dictionary_section() -> str:
+    """The views' entries in DATA_DICTIONARY.md, each with its SQL."""
+    lines = ["## Views (DuckDB file; views.sql for the Parquet files)", ""]
+    for name, (description, select) in VIEWS.items():
+        lines += [f"### {name}", "", description, "", "```sql", select, "```", ""]
+    return "\n".join(lines)

@@ -184,3 +184,22 @@ def test_citation_and_changes_name_the_release(release_home: Path) -> None:
     changes = (release / "CHANGES.md").read_text()
     assert changes.startswith(f"# Changes in release {version}\n")
     assert "Compared with nothing (the first release)." in changes
+
+
+def test_every_table_column_and_view_of_the_duckdb_file_is_described(release_home: Path) -> None:
+    release = latest(release_home)
+    with duckdb.connect(str(release / "citydiplomacy.duckdb"), read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE comment IS NULL OR comment = ''"
+        ).fetchall()
+        columns = con.execute(
+            "SELECT c.table_name, c.column_name FROM duckdb_columns() c "
+            "JOIN duckdb_tables() t USING (database_name, schema_name, table_name) "
+            "WHERE c.comment IS NULL OR c.comment = ''"
+        ).fetchall()
+        described = {t for (t,) in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+    assert tables == [] and columns == []
+    assert {"changes", "release_info", *TABLES} <= described
+    dictionary = (release / "DATA_DICTIONARY.md").read_text()
+    for name in ["changes", *VIEWS]:
+        assert f"## {name}" in dictionary or f"### {name}" in dictionary
