@@ -4,6 +4,7 @@ and a GeoNames dump in the live format for the fake HTTP server."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -51,6 +52,15 @@ def small_gazetteer() -> pd.DataFrame:
     )
     frame["snapshot_id"] = "geonames-cities15000-abc"
     return frame
+
+
+def tree_hashes(folder: Path) -> dict[str, str]:
+    """sha256 of every file below `folder`, by relative path: to show a folder untouched."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def require_shared_data() -> Path:

@@ -16,7 +16,8 @@ import pytest
 from pipeline import cli
 from pipeline.http import build_session
 from pipeline.site import DownloadError, download, verify_release
-from tests.unit.test_site import FIRST, SECOND, hashes, publish_two
+from tests.conftest import tree_hashes
+from tests.unit.test_site import FIRST, SECOND, publish_two
 
 TARGET = "parquet/sources.parquet"  # most files come before it: the partial folder has some
 
@@ -77,10 +78,10 @@ def test_download_over_http_is_a_byte_identical_release(
     url, root, _ = served
     to = tmp_path / "downloads"
     assert download(url, to) == to / SECOND
-    assert hashes(to / SECOND) == hashes(root / SECOND)
+    assert tree_hashes(to / SECOND) == tree_hashes(root / SECOND)
     assert verify_release(to / SECOND) == []
     assert download(url.rstrip("/"), to, version=FIRST) == to / FIRST
-    assert hashes(to / FIRST) == hashes(root / FIRST)
+    assert tree_hashes(to / FIRST) == tree_hashes(root / FIRST)
     assert sorted(p.name for p in to.iterdir()) == [FIRST, SECOND]
 
 
@@ -151,11 +152,11 @@ def test_cli_download_then_again(
     url, root, _ = served
     to = tmp_path / "downloads"
     assert cli.main(["download", "--from", url, "--to", str(to)]) == 0
-    files = len(hashes(root / SECOND))
+    files = len(tree_hashes(root / SECOND))
     assert f"downloaded release {SECOND} to {to / SECOND}: {files} files" in capsys.readouterr().out
     assert cli.main(["download", "--from", url, "--to", str(to), "--version", SECOND]) == 0
     assert f"already holds release {SECOND}, verified" in capsys.readouterr().out
-    assert hashes(to / SECOND) == hashes(root / SECOND)
+    assert tree_hashes(to / SECOND) == tree_hashes(root / SECOND)
 
 
 def test_cli_download_failures_exit_1(

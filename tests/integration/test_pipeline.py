@@ -3,7 +3,6 @@ offline, the refresh job against a fake GeoNames server, and refusals that keep 
 previous release."""
 
 import csv
-import hashlib
 import json
 from pathlib import Path
 
@@ -21,7 +20,13 @@ from pipeline.publish import TABLES
 from pipeline.resources import HttpResource
 from pipeline.snapshots import SnapshotStore
 from schemas.dictionary import dictionary
-from tests.conftest import FIXTURES, nzt_workbook, serve_geonames_dump, serve_wikidata
+from tests.conftest import (
+    FIXTURES,
+    nzt_workbook,
+    serve_geonames_dump,
+    serve_wikidata,
+    tree_hashes,
+)
 from tests.integration.test_readme import FULL_SQL
 
 CORE_TABLES = ("cities", "networks", "memberships", "agreements", "commitments")
@@ -45,14 +50,6 @@ def run(
 
 def checks(result: dg.ExecuteInProcessResult) -> dict[str, bool]:
     return {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
-
-
-def tree_hashes(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def test_release_job_publishes_a_validated_release_offline(home: Path) -> None:

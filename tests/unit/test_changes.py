@@ -11,7 +11,8 @@ import pytest
 from pipeline import publish
 from pipeline.changes import MAX_ID_CHURN
 from pipeline.publish import IdChurnError, ReleaseError
-from tests.unit.test_publish import DAY, frame, hashes, tables
+from tests.conftest import tree_hashes
+from tests.unit.test_publish import DAY, frame, tables
 
 
 def release(root: Path, frames: dict[str, pd.DataFrame], accept: bool = False) -> publish.Release:
@@ -99,14 +100,14 @@ def test_a_schema_change_is_listed_first(tmp_path: Path) -> None:
 def test_id_churn_above_the_limit_stops_the_release_unless_accepted(tmp_path: Path) -> None:
     ids = [f"wd:Q{n}" for n in range(1, 101)]
     first = release(tmp_path, with_cities(tables(), ids))
-    before = hashes(first.path)
+    before = tree_hashes(first.path)
     moved = with_cities(tables(), ids)
     # two cities (2% > 1%) move from a Wikidata id to a GeoNames id: same geonames_id
     moved["cities"].loc[:1, "city_id"] = ["gn:1", "gn:2"]
     with pytest.raises(IdChurnError, match=r"cities 2\.0% of the rows"):
         release(tmp_path, moved)
     assert [r.version for r in publish.list_releases(tmp_path)] == [first.version]
-    assert hashes(first.path) == before
+    assert tree_hashes(first.path) == before
     accepted = release(tmp_path, moved, accept=True)
     assert accepted.manifest["changes"]["id_churn"] == {"cities": 0.02}
     assert accepted.manifest["changes"]["id_churn_accepted"] is True

@@ -14,6 +14,7 @@ import pytest
 from pipeline import publish
 from pipeline.publish import ReleaseError, ReleaseLockedError, next_version, publish_release
 from schemas.dictionary import dictionary
+from tests.conftest import tree_hashes
 
 DAY = date(2026, 11, 22)
 
@@ -51,14 +52,6 @@ def tables(sources: tuple[tuple[str, str], ...] = FILES) -> dict[str, pd.DataFra
         licence="CC BY 4.0",
     )
     return frames
-
-
-def hashes(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
 
 
 def release(root: Path, frames: dict[str, pd.DataFrame] | None = None) -> publish.Release:
@@ -109,11 +102,11 @@ def test_a_release_has_duckdb_parquet_and_a_manifest(tmp_path: Path) -> None:
 
 def test_a_second_release_never_touches_the_first(tmp_path: Path) -> None:
     first = release(tmp_path)
-    before = hashes(first.path)
+    before = tree_hashes(first.path)
     second = release(tmp_path)
     assert second.version == "2026.11.22.1"
     assert second.manifest["previous_version"] == "2026.11.22"
-    assert hashes(first.path) == before
+    assert tree_hashes(first.path) == before
     assert (tmp_path / "latest").resolve().name == "2026.11.22.1"
 
 
@@ -134,7 +127,7 @@ def test_a_failure_at_any_stage_publishes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stage: str
 ) -> None:
     first = release(tmp_path)
-    before = hashes(first.path)
+    before = tree_hashes(first.path)
 
     def fail(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
@@ -143,7 +136,7 @@ def test_a_failure_at_any_stage_publishes_nothing(
     with pytest.raises(OSError, match="No space left"):
         release(tmp_path)
     assert (tmp_path / "latest").resolve().name == "2026.11.22"
-    assert hashes(first.path) == before
+    assert tree_hashes(first.path) == before
     names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".lock"))
     if stage == "point_latest":
         # the folder was complete and renamed before the link failed: a whole release,

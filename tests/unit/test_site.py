@@ -14,6 +14,7 @@ import pytest
 from pipeline import publish
 from pipeline.site import DownloadError, download, parse_files, verify_release, write_index
 from schemas.dictionary import dictionary
+from tests.conftest import tree_hashes
 
 FIRST, SECOND = "2026.11.22", "2026.11.22.1"
 
@@ -65,14 +66,6 @@ def publish_two(root: Path) -> Path:
     return root
 
 
-def hashes(folder: Path) -> dict[str, str]:
-    return {
-        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return publish_two(tmp_path_factory.mktemp("published") / "site")
@@ -97,7 +90,7 @@ def test_the_index_lists_every_release_its_files_and_the_latest(site: Path) -> N
         assert entry["rows"] == {name: 1 if name == "sources" else rows for name in publish.TABLES}
         paths = [f["path"] for f in entry["files"]]
         assert paths == sorted(paths)
-        assert set(paths) == set(hashes(folder))  # every file of the folder, manifest.json too
+        assert set(paths) == set(tree_hashes(folder))  # every file of the folder, manifest.json too
         assert {"ATTRIBUTION", "citydiplomacy.duckdb", "parquet/cities.parquet"} < set(paths)
         for file in entry["files"]:
             content = (folder / file["path"]).read_bytes()
@@ -172,15 +165,15 @@ def test_download_from_a_local_folder_is_a_byte_identical_copy(site: Path, tmp_p
     said: list[str] = []
     to = tmp_path / "downloads"
     assert download(str(site), to, say=said.append) == to / SECOND
-    assert hashes(to / SECOND) == hashes(site / SECOND)
+    assert tree_hashes(to / SECOND) == tree_hashes(site / SECOND)
     assert verify_release(to / SECOND) == []
     assert said == [
-        f"downloaded release {SECOND} to {to / SECOND}: {len(hashes(site / SECOND))} files, "
-        f"{sum((site / SECOND / p).stat().st_size for p in hashes(site / SECOND))} bytes, "
+        f"downloaded release {SECOND} to {to / SECOND}: {len(tree_hashes(site / SECOND))} files, "
+        f"{sum((site / SECOND / p).stat().st_size for p in tree_hashes(site / SECOND))} bytes, "
         "each matching index.json and manifest.json"
     ]
     assert download(str(site), to, version=FIRST) == to / FIRST
-    assert hashes(to / FIRST) == hashes(site / FIRST)
+    assert tree_hashes(to / FIRST) == tree_hashes(site / FIRST)
     assert sorted(p.name for p in to.iterdir()) == [FIRST, SECOND]
 
 
