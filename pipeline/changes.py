@@ -117,12 +117,15 @@ def schema_diff(old: dict[str, dict[str, str]], new: dict[str, dict[str, str]]) 
 
 
 def _key(alias: str, key: Sequence[str]) -> str:
-    """The stable id as text: the key column, key columns joined by '|', or for a table
-    without a key a hash of the whole row."""
+    """The stable id as text: the key column; for a composite key its values as a JSON
+    list (so a null, an empty string and a '|' inside a value stay apart); for a table
+    without a key, a hash of the whole row."""
     if not key:
         return f"md5(CAST(to_json({alias}) AS VARCHAR))"
-    parts = [f"coalesce(CAST({alias}.\"{k}\" AS VARCHAR), '')" for k in key]
-    return parts[0] if len(parts) == 1 else f"concat_ws('|', {', '.join(parts)})"
+    if len(key) == 1:
+        return f'CAST({alias}."{key[0]}" AS VARCHAR)'
+    parts = ", ".join(f'{alias}."{k}"' for k in key)
+    return f"CAST(to_json([{parts}]) AS VARCHAR)"
 
 
 def _row_json(alias: str, columns: Sequence[str]) -> str:
@@ -137,8 +140,10 @@ def table_diff(
     common: Sequence[str],
     old: str | None,
     new: str,
+    natural: Sequence[Sequence[str]] = (),
 ) -> pd.DataFrame:
-    """Rows added, removed, changed (on the columns both releases have) and id-changed."""
+    """Rows added, removed, changed (on the `common` columns: both releases have them, with
+    the same type) and id-changed (by the `natural` keys)."""
     differs = ", ".join(
         f'CASE WHEN CAST(o."{c}" AS VARCHAR) IS DISTINCT FROM CAST(n."{c}" AS VARCHAR) '
         f"THEN '{c}' END"
@@ -168,7 +173,7 @@ def table_diff(
     removed = con.execute(
         "SELECT row_id FROM old_rows ANTI JOIN new_rows USING (row_id) ORDER BY row_id"
     ).df()
-    moved = id_changes(con, table, set(added["row_id"]), set(removed["row_id"]))
+    moved = id_changes(con, natural, set(added["row_id"]), set(removed["row_id"]))
     added = added[~added["row_id"].isin(moved["row_id"])]
     removed = removed[~removed["row_id"].isin(moved["previous_id"])]
     frames = [
@@ -181,11 +186,15 @@ def table_diff(
 
 
 def id_changes(
-    con: duckdb.DuckDBPyConnection, table: str, added: set[str], removed: set[str]
+    con: duckdb.DuckDBPyConnection,
+    keys: Sequence[Sequence[str]],
+    added: set[str],
+    removed: set[str],
 ) -> pd.DataFrame:
-    """Pairs (new id, previous id) of a removed and an added row with the same natural key."""
+    """Pairs (new id, previous id) of a removed and an added row with the same natural key,
+    each of `keys` tried in turn; each id pairs once."""
     pairs: list[tuple[str, str]] = []
-    for natural in NATURAL_KEYS.get(table, []):
+    for natural in keys:
         if not added or not removed:
             break
         on = " AND ".join(f'n."{c}" = o."{c}"' for c in natural)
@@ -218,8 +227,16 @@ def diff(
             continue
         schema = model.to_schema()
         key = [schema.unique] if isinstance(schema.unique, str) else list(schema.unique or [])
-        common = [c for c in new_columns[table] if c in old_columns.get(table, {})]
-        found = table_diff(con, table, key, common, old if table in old_columns else None, new)
+        before = old_columns.get(table, {})
+        # a retyped column is a schema change; its values are not compared row by row
+        common = [c for c, kind in new_columns[table].items() if before.get(c) == kind]
+        natural = [n for n in NATURAL_KEYS.get(table, []) if set(n) <= set(common)]
+        if not set(key) <= set(before):
+            # the key itself changed: rows cannot be matched, each counts as removed and added
+            key, natural = [], []
+        found = table_diff(
+            con, table, key, common, old if table in old_columns else None, new, natural
+        )
         parts.append(found.assign(table_name=table))
     rows = pd.concat([p for p in parts if not p.empty] or [parts[0]], ignore_index=True)
     return Diff(old_version, new_version, rows.reindex(columns=COLUMNS))
@@ -263,14 +280,16 @@ def markdown(result: Diff, listed: int = 20) -> str:
         if rows.empty:
             continue
         lines += ["", f"### {table}", ""]
-        for record in rows.head(listed).to_dict("records"):
-            detail = {
-                "changed": f" ({record['columns']})",
-                "id_changed": f" (was {record['previous_id']})",
-            }.get(record["change"], "")
-            lines.append(f"- {record['change']}: `{record['row_id']}`{detail}")
-        if len(rows) > listed:
-            lines.append(f"- ... and {len(rows) - listed} more")
+        for change in ROW_CHANGES:  # the first ids of each kind
+            of_kind = rows[rows["change"] == change]
+            for record in of_kind.head(listed).to_dict("records"):
+                detail = {
+                    "changed": f" ({record['columns']})",
+                    "id_changed": f" (was {record['previous_id']})",
+                }.get(change, "")
+                lines.append(f"- {change}: `{record['row_id']}`{detail}")
+            if len(of_kind) > listed:
+                lines.append(f"- ... and {len(of_kind) - listed} more {change}")
     return "\n".join(lines) + "\n"
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from assets.sources import number
 from pipeline import paths
-from pipeline.publish import DUCKDB_FILE, latest_release, list_releases
+from pipeline.publish import DUCKDB_FILE, latest_release, list_releases, sql_text
 from pipeline.snapshots import SnapshotError, SnapshotStore, read_verified
 
 
@@ -255,7 +255,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return 2
     with duckdb.connect() as con:
         for alias, folder in (("a", old), ("b", new)):
-            con.execute(f"ATTACH '{folder / DUCKDB_FILE}' AS {alias} (READ_ONLY)")
+            try:
+                con.execute(
+                    f"ATTACH '{sql_text(str(folder / DUCKDB_FILE))}' AS {alias} (READ_ONLY)"
+                )
+            except duckdb.Error as error:
+                print(f"citydip: cannot read {folder / DUCKDB_FILE}: {error}", file=sys.stderr)
+                return 2
         found = diff(con, "a", "b", old.name, new.name)
     if args.rows:
         found.rows.to_csv(sys.stdout, index=False, columns=COLUMNS)

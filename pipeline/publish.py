@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -39,6 +40,7 @@ LATEST = "latest"
 TABLES = tuple(PUBLISHED)
 DICTIONARY_FILE = "DATA_DICTIONARY.md"
 REPORT_FILE = "report.html"
+LOG = logging.getLogger(__name__)
 _VERSION = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})(?:\.(\d+))?$")
 
 
@@ -242,13 +244,22 @@ def publish_release(
             final = root / version
             os.rename(tmp, final)
             point_latest(root, version)
-            from pipeline.site import write_index  # site reads releases through this module
-
-            write_index(root)
+            update_index(root)
             return Release(version, final, manifest)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
+
+
+def update_index(root: Path) -> None:
+    """Rewrite the download site's index.json. The release is already published and
+    `latest`, so a failure here is logged, not raised; the next release rewrites it."""
+    from pipeline.site import write_index  # site reads releases through this module
+
+    try:
+        write_index(root)
+    except (OSError, KeyError, ValueError) as error:
+        LOG.error(f"release published, but {root / 'index.json'} was not updated: {error}")
 
 
 def record_changes(database: Path, previous: Release | None, version: str) -> changes.Diff:
@@ -261,7 +272,7 @@ def record_changes(database: Path, previous: Release | None, version: str) -> ch
         else:
             try:
                 con.execute(
-                    f"ATTACH '{_quoted(str(previous.path / DUCKDB_FILE))}' AS previous (READ_ONLY)"
+                    f"ATTACH '{sql_text(str(previous.path / DUCKDB_FILE))}' AS previous (READ_ONLY)"
                 )
             except duckdb.Error as error:
                 raise ReleaseError(
@@ -280,9 +291,11 @@ def record_changes(database: Path, previous: Release | None, version: str) -> ch
             + " FROM frame"
         )
         con.unregister("frame")
-        con.execute(f"COMMENT ON TABLE {changes.CHANGES_TABLE} IS '{_quoted(changes.DESCRIPTION)}'")
+        con.execute(
+            f"COMMENT ON TABLE {changes.CHANGES_TABLE} IS '{sql_text(changes.DESCRIPTION)}'"
+        )
         for column, text in changes.COLUMN_DOCS.items():
-            con.execute(f"COMMENT ON COLUMN {changes.CHANGES_TABLE}.{column} IS '{_quoted(text)}'")
+            con.execute(f"COMMENT ON COLUMN {changes.CHANGES_TABLE}.{column} IS '{sql_text(text)}'")
         con.execute("CHECKPOINT")
     return found
 
@@ -298,11 +311,17 @@ def check_id_churn(
     churn = changes.id_churn(found, before)
     if churn and not accepted:
         shares = ", ".join(f"{t} {share:.1%}" for t, share in churn.items())
+        moved = found.rows[
+            (found.rows["change"] == "id_changed") & found.rows["table_name"].isin(churn)
+        ]
+        examples = "; ".join(
+            f"{r.table_name} {r.previous_id} -> {r.row_id}" for r in moved.head(10).itertuples()
+        )
         raise IdChurnError(
             f"stable ids changed since release {previous.version} for {shares} of the rows "
-            f"(more than {changes.MAX_ID_CHURN:.0%}); see the id_changed rows of the diff "
-            f"(citydip diff {previous.version} <new>), then release with --accept-id-churn "
-            "if the change is intended"
+            f"(more than {changes.MAX_ID_CHURN:.0%}), {len(moved)} in all, e.g. {examples}. "
+            "If the change is intended, release again with --accept-id-churn (then `citydip "
+            f"diff {previous.version} latest --rows` lists every id_changed row)"
         )
     return churn
 
@@ -354,12 +373,12 @@ def write_duckdb(
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
             con.unregister("frame")
         for doc in docs or []:  # COMMENT ON takes no parameters: literals, quoted
-            con.execute(f"COMMENT ON TABLE \"{doc.name}\" IS '{_quoted(doc.description)}'")
+            con.execute(f"COMMENT ON TABLE \"{doc.name}\" IS '{sql_text(doc.description)}'")
             present = {row[0] for row in con.execute(f'DESCRIBE "{doc.name}"').fetchall()}
             for column in (c for c in doc.columns if c.name in present):
                 con.execute(
                     f'COMMENT ON COLUMN "{doc.name}"."{column.name}" IS '
-                    f"'{_quoted(column.description)}'"
+                    f"'{sql_text(column.description)}'"
                 )
         create_views(con)
         con.execute("CREATE TABLE release_info (key VARCHAR, value VARCHAR)")
@@ -378,17 +397,17 @@ def write_parquet(database: Path, folder: Path, info: Mapping[str, str] | None =
     """One zstd Parquet file per table, written by DuckDB from the release's own file, with
     the release's version, schema version and licence in its key-value metadata."""
     folder.mkdir()
-    metadata = ", ".join(f"{key}: '{_quoted(value)}'" for key, value in (info or {}).items())
+    metadata = ", ".join(f"{key}: '{sql_text(value)}'" for key, value in (info or {}).items())
     options = "FORMAT parquet, COMPRESSION zstd" + (
         f", KV_METADATA {{{metadata}}}" if metadata else ""
     )
     with duckdb.connect(str(database), read_only=True) as con:
         for name in TABLES:
-            target = _quoted(str(folder / f"{name}.parquet"))
+            target = sql_text(str(folder / f"{name}.parquet"))
             con.execute(f"COPY \"{name}\" TO '{target}' ({options})")
 
 
-def _quoted(text: str) -> str:
+def sql_text(text: str) -> str:
     """Text inside a single-quoted SQL literal."""
     return text.replace("'", "''")
 

@@ -35,7 +35,8 @@ JOIN cities c USING (city_id)""",
     "city_profile": (
         "One row per city: how many networks it is a current member of, how many "
         "agreements and commitments it has, and its latest target year with that "
-        "commitment's kind (null when it has no dated commitment).",
+        "commitment's kind (null when it has no dated commitment; of two kinds with the "
+        "same latest year, the later alphabetically).",
         """SELECT c.city_id, c.name, c.country_code, c.admin1_name, c.latitude, c.longitude,
        c.population,
        coalesce(m.networks, 0) AS networks,
@@ -55,7 +56,8 @@ LEFT JOIN (
 ) a USING (city_id)
 LEFT JOIN (
     SELECT city_id, count(*) AS commitments, max(target_year) AS latest_target_year,
-           arg_max(kind, target_year) AS latest_target_kind
+           arg_max(kind, (target_year, kind)) FILTER (WHERE target_year IS NOT NULL)
+               AS latest_target_kind
     FROM commitments GROUP BY city_id
 ) t USING (city_id)""",
     ),

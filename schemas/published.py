@@ -41,6 +41,7 @@ FOREIGN_KEYS: dict[str, list[tuple[list[str], str, list[str]]]] = {
     "assessments": [(["city_id"], *CITY)],
     "city_emissions": [(["city_id"], *CITY)],
     "city_ids": [(["city_id"], *CITY)],
+    "network_qid_review": [(["network_id"], "networks", ["network_id"])],
 }
 # Every row names the snapshot it came from; `sources` lists each snapshot once.
 for _table in PUBLISHED:
@@ -54,7 +55,13 @@ for _table in PUBLISHED:
 NATURAL_KEYS: dict[str, list[list[str]]] = {
     "cities": [["geonames_id"], ["wikidata_qid"]],
     "networks": [["name"], ["wikidata_qid"]],
-    "memberships": [["network_id", "city_id"]],
-    "agreements": [["city_a_id", "city_b_id", "kind"]],
+    "memberships": [["network_id", "city_id"], ["network_id", "source_city_name"]],
+    "agreements": [
+        ["city_a_id", "city_b_id", "kind"],
+        ["city_a_source_name", "city_b_source_name", "kind"],
+    ],
     "assessments": [["source", "city_id"]],
+    "city_emissions": [["source", "source_id", "accounting_period"]],
 }
+# A city's new id changes the ids of its memberships and agreements too (they hash it);
+# the spellings the source gave pair those rows up again.

@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from pipeline import publish
+from pipeline import cli, publish
 from pipeline.changes import MAX_ID_CHURN
 from pipeline.publish import IdChurnError, ReleaseError
 from tests.conftest import tree_hashes
@@ -51,17 +51,19 @@ def test_rows_added_removed_and_changed_by_stable_id(tmp_path: Path) -> None:
     cities = frames["cities"]
     cities.loc[cities["city_id"] == "gn:5", "name"] = "Renamed"
     cities = cities[cities["city_id"] != "gn:7"]  # removed
-    extra = frame("cities", 1).assign(city_id="gn:999", geonames_id=999, wikidata_qid=None)
+    extra = frame("cities", 25).assign(
+        city_id=[f"gn:{n}" for n in range(900, 925)], geonames_id=range(900, 925), wikidata_qid=None
+    )
     frames["cities"] = pd.concat([cities, extra], ignore_index=True)
     second = release(tmp_path, frames)
     assert second.manifest["changes"]["rows"]["cities"] == {
-        "added": 1,
+        "added": 25,
         "removed": 1,
         "changed": 1,
         "id_changed": 0,
     }
     assert changes_table(second) == [
-        ("cities", "added", "gn:999", None, None),
+        *(("cities", "added", f"gn:{n}", None, None) for n in range(900, 925)),
         ("cities", "removed", "gn:7", None, None),
         ("cities", "changed", "gn:5", None, "name"),
     ]
@@ -72,8 +74,8 @@ def test_rows_added_removed_and_changed_by_stable_id(tmp_path: Path) -> None:
     assert json.loads(before)["name"] == "a" and json.loads(after)["name"] == "Renamed"
     text = (second.path / "CHANGES.md").read_text()
     assert f"Compared with {DAY:%Y.%m.%d}." in text
-    assert "| cities | 1 | 1 | 1 | 0 |" in text
-    assert "- changed: `gn:5` (name)" in text
+    assert "| cities | 25 | 1 | 1 | 0 |" in text
+    assert "- ... and 5 more added\n- removed: `gn:7`\n- changed: `gn:5` (name)\n" in text
 
 
 def test_a_schema_change_is_listed_first(tmp_path: Path) -> None:
@@ -84,12 +86,19 @@ def test_a_schema_change_is_listed_first(tmp_path: Path) -> None:
         con.execute("ALTER TABLE networks DROP COLUMN notes")
         con.execute("ALTER TABLE networks ADD COLUMN extra VARCHAR")
         con.execute("ALTER TABLE cities ALTER population TYPE VARCHAR")
+        con.execute("ALTER TABLE city_ids DROP COLUMN source_admin1")  # part of the key
     second = release(tmp_path, tables())
     assert second.manifest["changes"]["schema"] == [
         "`cities.population` retyped from VARCHAR to BIGINT",
         "`networks.notes` added",
         "`networks.extra` removed",
+        "`city_ids.source_admin1` added",
     ]
+    rows = second.manifest["changes"]["rows"]
+    assert rows["cities"]["changed"] == 0  # a retyped column is not a change of every row
+    assert rows["networks"]["changed"] == 0
+    # rows whose key changed cannot be matched: each is removed and added
+    assert rows["city_ids"] == {"added": 2, "removed": 2, "changed": 0, "id_changed": 0}
     with duckdb.connect(str(second.path / "citydiplomacy.duckdb"), read_only=True) as con:
         first_rows = con.execute("SELECT change FROM changes ORDER BY rowid LIMIT 3").fetchall()
     assert first_rows == [("retyped",), ("column_added",), ("column_removed",)]
@@ -104,8 +113,9 @@ def test_id_churn_above_the_limit_stops_the_release_unless_accepted(tmp_path: Pa
     moved = with_cities(tables(), ids)
     # two cities (2% > 1%) move from a Wikidata id to a GeoNames id: same geonames_id
     moved["cities"].loc[:1, "city_id"] = ["gn:1", "gn:2"]
-    with pytest.raises(IdChurnError, match=r"cities 2\.0% of the rows"):
+    with pytest.raises(IdChurnError, match=r"cities 2\.0% of the rows") as refused:
         release(tmp_path, moved)
+    assert "2 in all, e.g. cities wd:Q1 -> gn:1; cities wd:Q2 -> gn:2." in str(refused.value)
     assert [r.version for r in publish.list_releases(tmp_path)] == [first.version]
     assert tree_hashes(first.path) == before
     accepted = release(tmp_path, moved, accept=True)
@@ -134,3 +144,62 @@ def test_a_release_whose_diff_cannot_be_made_is_not_published(tmp_path: Path) ->
     with pytest.raises(ReleaseError, match=r"cannot diff against release 2026\.11\.22"):
         release(tmp_path, tables())
     assert [r.version for r in publish.list_releases(tmp_path)] == [first.version]
+
+
+def test_composite_keys_keep_nulls_empty_strings_and_separators_apart(tmp_path: Path) -> None:
+    frames = tables()
+    frames["city_ids"] = frames["city_ids"].assign(
+        source="wikidata",
+        source_table="agreements",
+        source_id=pd.array([None, ""], dtype="string"),
+        source_name=["a|b", "a"],
+        source_country=["c", "b|c"],
+        source_admin1=pd.array([None, None], dtype="string"),
+    )
+    release(tmp_path, frames)
+    second = release(tmp_path, frames)
+    assert second.manifest["changes"]["rows"]["city_ids"] == {
+        "added": 0,
+        "removed": 0,
+        "changed": 0,
+        "id_changed": 0,
+    }
+
+
+def test_a_city_that_changes_id_takes_its_memberships_along(tmp_path: Path) -> None:
+    ids = [f"wd:Q{n}" for n in range(1, 3)]
+    frames = with_cities(tables(), ids)
+    frames["memberships"] = frames["memberships"].assign(city_id=ids, network_id="c40")
+    release(tmp_path, frames)
+    moved = with_cities(tables(), ["gn:1", "wd:Q2"])
+    moved["memberships"] = frames["memberships"].assign(
+        city_id=["gn:1", "wd:Q2"], membership_id=["mem:new", "b"]
+    )
+    second = release(tmp_path, moved, accept=True)
+    # the city and its membership (same network, same spelling "a") each changed id once
+    assert [r for r in changes_table(second) if r[1] == "id_changed"] == [
+        ("cities", "id_changed", "gn:1", "wd:Q1", None),
+        ("memberships", "id_changed", "mem:new", "a", None),
+    ]
+    assert second.manifest["changes"]["id_churn"] == {"cities": 0.5, "memberships": 0.5}
+
+
+def test_diff_compares_any_two_releases_even_in_awkward_folders(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = tmp_path / "o'brien"
+    ids = [f"gn:{n}" for n in range(1, 4)]
+    first = release(root, with_cities(tables(), ids))
+    second = release(root, with_cities(tables(), ids[:2]))
+    assert cli.main(["diff", str(first.path), str(second.path)]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[0] == f"changes from {first.version} to {second.version}"
+    assert next(line for line in shown if line.split()[0] == "cities").split()[1:] == [
+        "0",
+        "1",
+        "0",
+        "0",
+    ]
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["diff", str(tmp_path / "empty"), str(second.path)]) == 2
+    assert "cannot read" in capsys.readouterr().err

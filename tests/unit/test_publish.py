@@ -192,3 +192,18 @@ def test_every_file_says_which_release_and_schema_it_is(tmp_path: Path) -> None:
     assert comment == ("One row per city-network membership.",)
     dictionary = (published.path / "DATA_DICTIONARY.md").read_text()
     assert dictionary.startswith("# Data dictionary: release 2026.11.22 (schema 1.0.0)")
+
+
+def test_a_failed_index_update_leaves_the_release_published_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from pipeline import site
+
+    def fail(root: Path) -> Path:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(site, "write_index", fail)
+    published = release(tmp_path)
+    assert (tmp_path / "latest").resolve() == published.path
+    assert not (tmp_path / "index.json").exists()
+    assert "release published, but" in caplog.text and "No space left" in caplog.text
