@@ -7,6 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from assets.resolve import normalise_country
+
 SAMPLE_FOLDER = "sample"
 # Countries with networks, agreements and commitments in every edition so far.
 SAMPLE_COUNTRIES = ("DE", "FR", "GB", "US")
@@ -18,8 +20,9 @@ def sample_tables(
 ) -> dict[str, pd.DataFrame]:
     """Cities of `countries` (plus any network's headquarters city, so every network
     stays), the rows about those cities, agreements with both cities inside, unresolved
-    names from those countries; networks, sources, the review list and rejected rows
-    whole (they name no city, or are the provenance every row joins to)."""
+    names from those countries (however the source spells the country); networks,
+    sources, the review list and rejected rows whole (they name no city, or are the
+    provenance every row joins to)."""
     cities = tables["cities"]
     headquarters = set(tables["networks"]["hq_city_id"].dropna())
     keep = cities["country_code"].isin(countries) | cities["city_id"].isin(headquarters)
@@ -32,6 +35,8 @@ def sample_tables(
     sample["agreements"] = agreements[
         agreements["city_a_id"].isin(kept) & agreements["city_b_id"].isin(kept)
     ]
-    unresolved = tables["unresolved_names"]
-    sample["unresolved_names"] = unresolved[unresolved["source_country"].isin(countries)]
+    unresolved = tables["unresolved_names"]  # the country as each source spells it
+    given = unresolved["source_country"].astype(object)
+    codes = given.where(given.notna(), None).map(normalise_country)
+    sample["unresolved_names"] = unresolved[codes.isin(countries)]
     return {name: frame.reset_index(drop=True) for name, frame in sample.items()}
