@@ -13,7 +13,7 @@ import json
 import zipfile
 from importlib.metadata import version
 from importlib.resources import files
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pandas as pd
 import requests
@@ -34,6 +34,8 @@ GAZETTEERS = ("cities15000", "cities5000", "cities1000", "cities500")
 # Chosen by make bench-resolution (2026-11-22): against cities15000, cities500 resolves 6.7
 # points more of CDP's cities at the same precision, and many twinned towns are small.
 DEFAULT_GAZETTEER = "cities500"
+# cities500.txt, the largest dump the project reads, is about 40 MB unzipped.
+MAX_UNZIPPED_BYTES = 512 << 20
 COUNTRY_FILE = "countryInfo.txt"
 ADMIN1_FILE = "admin1CodesASCII.txt"
 
@@ -363,13 +365,35 @@ def bundled_file(file_name: str, role: str) -> SourceFile:
 
 
 def _unzip_single(content: bytes, file_name: str) -> tuple[str, bytes]:
+    """The dump's one .txt member, read in memory (nothing is extracted to disk). An
+    archive with a member path that is absolute or climbs out (`..`), or whose member
+    would inflate past MAX_UNZIPPED_BYTES, is refused before anything is inflated."""
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unsafe = [n for n in archive.namelist() if _unsafe_member(n)]
+            if unsafe:
+                raise ParseError("geonames", file_name, "archive", f"unsafe member path {unsafe}")
             members = [n for n in archive.namelist() if n.endswith(".txt")]
             if len(members) != 1:
                 raise ParseError(
                     "geonames", file_name, "archive", f"expected one .txt member, found {members}"
                 )
-            return members[0], archive.read(members[0])
+            member = archive.getinfo(members[0])
+            if member.file_size > MAX_UNZIPPED_BYTES:
+                raise ParseError(
+                    "geonames",
+                    file_name,
+                    member.filename,
+                    f"declares {member.file_size} bytes unzipped, over the cap of "
+                    f"{MAX_UNZIPPED_BYTES}",
+                )
+            # zipfile reads no more than the declared size; a member that lies about it
+            # fails its CRC check (BadZipFile below)
+            return member.filename, archive.read(member)
     except zipfile.BadZipFile as error:
         raise ParseError("geonames", file_name, "archive", f"not a zip file: {error}") from error
+
+
+def _unsafe_member(name: str) -> bool:
+    path = PurePosixPath(name.replace("\\", "/"))
+    return path.is_absolute() or ".." in path.parts or ":" in name

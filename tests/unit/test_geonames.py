@@ -72,6 +72,41 @@ def test_a_broken_zip_is_a_parse_error() -> None:
         geonames.parse_cities(b"PK\x03\x04 truncated", "cities15000.zip")
 
 
+def zipped(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("member", ["../cities15000.txt", "/tmp/cities15000.txt", "C:x.txt"])
+def test_a_zip_with_a_member_outside_its_folder_is_refused(member: str) -> None:
+    archive = zipped({"cities15000.txt": SAMPLE.read_bytes(), member: b"x"})
+    with pytest.raises(ParseError, match="unsafe member path"):
+        geonames.parse_cities(archive, "cities15000.zip")
+
+
+def test_a_zip_that_inflates_past_the_cap_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    bomb = zipped({"cities15000.txt": b"\0" * 100_000})
+    assert len(bomb) < 1_000  # a hundredfold and more: the shape of a zip bomb
+    monkeypatch.setattr(geonames, "MAX_UNZIPPED_BYTES", 10_000)
+    with pytest.raises(ParseError, match="declares 100000 bytes unzipped, over the cap"):
+        geonames.parse_cities(bomb, "cities15000.zip")
+
+
+def test_a_zip_member_that_lies_about_its_size_fails_its_crc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    archive = bytearray(zipped({"cities15000.txt": b"\0" * 100_000}))
+    # rewrite the declared size (central directory, offset 24) to 10 bytes
+    directory = archive.rindex(b"PK\x01\x02")
+    archive[directory + 24 : directory + 28] = (10).to_bytes(4, "little")
+    monkeypatch.setattr(geonames, "MAX_UNZIPPED_BYTES", 10_000)
+    with pytest.raises(ParseError, match=r"not a zip file: Bad CRC-32"):
+        geonames.parse_cities(bytes(archive), "cities15000.zip")
+
+
 def test_parse_countries_skips_comments_and_keeps_namibia_as_na() -> None:
     frame = geonames.parse_countries((FIXTURES / "geonames" / "countryInfo.txt").read_bytes())
     assert frame.set_index("country_code").loc["CZ", "iso3_code"] == "CZE"
