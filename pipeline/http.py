@@ -9,6 +9,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 
@@ -42,21 +44,47 @@ class FetchError(Exception):
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 
+# A weekly run must not hang: a longer Retry-After fails the fetch instead of sleeping.
+RETRY_AFTER_MAX = 120
+
+
+class BoundedRetry(Retry):
+    """urllib3's Retry, but a Retry-After over retry_after_max, or one that is not a
+    number of seconds or an HTTP date, ends the fetch with an error instead of a sleep
+    (urllib3 alone sleeps up to six hours, and raises a bare error on a malformed one)."""
+
+    def sleep_for_retry(self, response: BaseHTTPResponse) -> bool:
+        value = response.headers.get("Retry-After")
+        if value is not None and self.respect_retry_after_header:
+            try:
+                seconds = self.new(retry_after_max=10**9).parse_retry_after(value)
+            except InvalidHeader:
+                raise InvalidHeader(f"Retry-After {value!r} is no delay") from None
+            if seconds > self.retry_after_max:
+                raise InvalidHeader(
+                    f"Retry-After asks for {seconds:.0f} s, over the cap of "
+                    f"{self.retry_after_max} s; giving up rather than waiting"
+                )
+        return super().sleep_for_retry(response)
+
+
 def build_session(
     agent: str | None = None,
     retries: int = 3,
     backoff: float = 2.0,
     statuses: tuple[int, ...] = RETRY_STATUSES,
     honour_retry_after: bool = True,
+    retry_after_max: int = RETRY_AFTER_MAX,
 ) -> requests.Session:
     """A session that retries idempotent GETs on connection errors and the given statuses
-    (429/5xx), honouring Retry-After (capped by urllib3's backoff_max) between attempts.
+    (429/5xx), honouring Retry-After up to retry_after_max seconds between attempts (a
+    longer or malformed one fails the fetch: BoundedRetry).
 
     A source that must treat some statuses its own way (Wikidata's 429 and 503) leaves
     them out of `statuses` and sets honour_retry_after=False: urllib3 otherwise retries any
     429 or 503 that carries Retry-After, whatever `statuses` says, and sleeps as long as
     the header asks."""
-    retry = Retry(
+    retry = BoundedRetry(
         total=retries,
         connect=retries,
         read=retries,
@@ -66,6 +94,7 @@ def build_session(
         status_forcelist=statuses,
         allowed_methods=frozenset({"GET", "HEAD"}),
         respect_retry_after_header=honour_retry_after,
+        retry_after_max=retry_after_max,
         raise_on_status=False,
     )
     session = requests.Session()
