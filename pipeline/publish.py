@@ -122,6 +122,27 @@ def release_lock(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+# What a release run writes before renaming it into place: its folder, the new `latest`
+# link and the new index. Any of them still there when the lock is free is a leftover of a
+# run that was killed; nothing under a release's final name is ever partial.
+LEFTOVERS = (".tmp-*", ".latest-*", ".index.json-*")
+
+
+def remove_leftovers(root: Path) -> list[str]:
+    """Delete what killed runs left behind; call only while holding the release lock."""
+    removed = []
+    for pattern in LEFTOVERS:
+        for path in sorted(Path(root).glob(pattern)):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+            removed.append(path.name)
+    if removed:
+        LOG.warning(f"removed what an interrupted release left in {root}: {', '.join(removed)}")
+    return removed
+
+
 def git_commit(project_root: Path) -> tuple[str | None, bool | None]:
     """(commit, has uncommitted changes) of the project, or (None, None) outside git."""
     try:
@@ -180,6 +201,7 @@ def publish_release(
     if set(tables) != set(TABLES):
         raise ReleaseError(f"a release needs exactly the tables {TABLES}, got {sorted(tables)}")
     with release_lock(root):
+        remove_leftovers(root)
         previous = latest_release(root)
         check_sources_kept(previous, tables["sources"])
         version = next_version((r.version for r in list_releases(root)), today or date.today())

@@ -207,3 +207,24 @@ def test_a_failed_index_update_leaves_the_release_published_and_says_so(
     assert (tmp_path / "latest").resolve() == published.path
     assert not (tmp_path / "index.json").exists()
     assert "release published, but" in caplog.text and "No space left" in caplog.text
+
+
+def test_a_release_removes_what_an_interrupted_one_left_behind(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    first = release(tmp_path)
+    before = tree_hashes(first.path)
+    (tmp_path / ".tmp-2026.11.22.1-deadbeef" / "parquet").mkdir(parents=True)
+    (tmp_path / ".tmp-2026.11.22.1-deadbeef" / "citydiplomacy.duckdb").write_bytes(b"half")
+    (tmp_path / ".latest-0badc0de").symlink_to("2026.11.22.1")
+    (tmp_path / ".index.json-12345678").write_text("{")
+    second = release(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        ".lock",
+        "2026.11.22",
+        "2026.11.22.1",
+        "index.json",
+        "latest",
+    ]
+    assert tree_hashes(first.path) == before and second.version == "2026.11.22.1"
+    assert "removed what an interrupted release left" in caplog.text
