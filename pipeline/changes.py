@@ -16,6 +16,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from schemas.dictionary import dictionary
 from schemas.published import NATURAL_KEYS, PUBLISHED
 
 CHANGES_TABLE = "changes"
@@ -198,11 +199,11 @@ def id_changes(
         if not added or not removed:
             break
         on = " AND ".join(f'n."{c}" = o."{c}"' for c in natural)
-        found = con.execute(
-            f"SELECT n.row_id, o.row_id FROM new_rows n JOIN old_rows o ON {on} "
-            "WHERE list_contains(?, n.row_id) AND list_contains(?, o.row_id) "
-            "ORDER BY n.row_id, o.row_id",
-            [sorted(added), sorted(removed)],
+        found = con.execute(  # added rows against removed ones, joined in DuckDB
+            "SELECT n.row_id, o.row_id "
+            "FROM (SELECT * FROM new_rows ANTI JOIN old_rows USING (row_id)) n "
+            "JOIN (SELECT * FROM old_rows ANTI JOIN new_rows USING (row_id)) o "
+            f"ON {on} ORDER BY n.row_id, o.row_id"
         ).fetchall()
         for new_id, old_id in found:
             if new_id in added and old_id in removed:  # each id pairs once
@@ -222,11 +223,11 @@ def diff(
     """Every change from the release file attached as `old` to the one attached as `new`."""
     old_columns, new_columns = _columns(con, old), _columns(con, new)
     parts = [pd.DataFrame(schema_diff(old_columns, new_columns), columns=COLUMNS)]
-    for table, model in PUBLISHED.items():
+    keys = {doc.name: doc.key for doc in dictionary()}  # each table's stable id
+    for table in PUBLISHED:
         if table not in new_columns:
             continue
-        schema = model.to_schema()
-        key = [schema.unique] if isinstance(schema.unique, str) else list(schema.unique or [])
+        key = keys[table]
         before = old_columns.get(table, {})
         # a retyped column is a schema change; its values are not compared row by row
         common = [c for c, kind in new_columns[table].items() if before.get(c) == kind]
