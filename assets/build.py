@@ -27,6 +27,7 @@ from schemas.commitments import Commitments
 from schemas.memberships import Memberships
 from schemas.networks import Networks
 from schemas.provenance import Provenance
+from schemas.published import FOREIGN_KEYS
 from schemas.rejected_rows import RejectedRows
 from schemas.sources import Sources
 from schemas.unresolved_names import UnresolvedNames
@@ -605,16 +606,22 @@ def city_references(
     city_emissions: pd.DataFrame,
     city_ids: pd.DataFrame,
 ) -> list[pd.Series]:
-    """Every column of the other tables that names a city: what `cities` must cover."""
+    """Every column of the other tables that names a city: what `cities` must cover. The
+    columns are the foreign keys to cities that datapackage.json declares (FOREIGN_KEYS)."""
+    frames = {
+        "networks": networks,
+        "memberships": memberships,
+        "agreements": agreements,
+        "commitments": commitments,
+        "assessments": assessments,
+        "city_emissions": city_emissions,
+        "city_ids": city_ids,
+    }
     return [
-        networks["hq_city_id"],
-        memberships["city_id"],
-        agreements["city_a_id"],
-        agreements["city_b_id"],
-        commitments["city_id"],
-        assessments["city_id"],
-        city_emissions["city_id"],
-        city_ids["city_id"],
+        frames[table][columns[0]]
+        for table, keys in FOREIGN_KEYS.items()
+        for columns, target, _ in keys
+        if target == "cities"
     ]
 
 
