@@ -24,7 +24,15 @@ from pipeline.resources import HttpResource, SnapshotStoreResource
 from pipeline.snapshots import utc_now
 
 
-class RawGeonamesConfig(dg.Config):
+class FetchConfig(dg.Config):
+    """What every fetching source's raw asset is told beyond its URLs."""
+
+    accept_shrink: bool = False
+    """Store a fetch even if it has over 20% fewer rows than the last snapshot (after
+    checking the drop is real: `citydip release --refresh --accept-shrink SOURCE`)."""
+
+
+class RawGeonamesConfig(FetchConfig):
     fetch: bool = False
     """Download the dump files first (the refresh job sets this)."""
     gazetteer: str = geonames.DEFAULT_GAZETTEER
@@ -45,7 +53,12 @@ def raw_geonames(
     stale: dict[str, str] = {}
     if config.fetch:
         stored, errors = geonames.fetch_dump(
-            store, http.session(), config.gazetteer, config.base_url, http.timeout
+            store,
+            http.session(),
+            config.gazetteer,
+            config.base_url,
+            http.timeout,
+            config.accept_shrink,
         )
         for snapshot, created in stored:
             state = "new snapshot" if created else "unchanged"
@@ -64,7 +77,7 @@ def raw_geonames(
     return files
 
 
-class RawWikidataConfig(dg.Config):
+class RawWikidataConfig(FetchConfig):
     fetch: bool = False
     """Query Wikidata first (the refresh job sets this)."""
     sparql_url: str = wikidata.SPARQL_URL
@@ -109,7 +122,7 @@ def raw_wikidata(
                     "wikidata: not queried: set CITYDIP_CONTACT to your URL or e-mail "
                     "address, which the User-Agent carries as Wikimedia's policy asks"
                 )
-            snapshot, created = wikidata.fetch(store, client, networks)
+            snapshot, created = wikidata.fetch(store, client, networks, config.accept_shrink)
             state = "new snapshot" if created else "unchanged"
             outcome = f"{state} {snapshot.snapshot_id} ({client.requests} requests)"
             context.log.info(f"wikidata: {outcome}")
@@ -199,7 +212,7 @@ def raw_imported_asset(slug: str, what: str) -> dg.AssetsDefinition:
     return _asset
 
 
-class RawCdpEmissionsConfig(dg.Config):
+class RawCdpEmissionsConfig(FetchConfig):
     fetch: bool = False
     """Download the export first (the refresh job sets this)."""
     url: str = cdp_emissions.EXPORT_URL
@@ -219,7 +232,9 @@ def raw_cdp_emissions(
     stale = None
     if config.fetch:
         try:
-            snapshot, created = cdp_emissions.fetch(store, http.session(), config.url, http.timeout)
+            snapshot, created = cdp_emissions.fetch(
+                store, http.session(), config.url, http.timeout, config.accept_shrink
+            )
             state = "new snapshot" if created else "unchanged"
             context.log.info(f"cdp_emissions: {state} {snapshot.snapshot_id}")
         except (FetchError, ParseError) as error:

@@ -55,14 +55,16 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 2
     try:
         if dated:
-            module.check_import(path.name, path.read_bytes(), args.as_of)
+            counted = module.check_import(path.name, path.read_bytes(), args.as_of)
         else:
-            module.check_import(path.name, path.read_bytes())
+            counted = module.check_import(path.name, path.read_bytes())
         snapshot, created = SnapshotStore(paths.raw_dir()).store_file(
             args.source,
             path,
             licence=module.SOURCE.licence,
             as_of=list_date(path.name, args.as_of) if dated else None,
+            # a fetched source's checker counts rows, which its next fetch is compared with
+            rows=counted if isinstance(counted, int) else None,
         )
     except (ParseError, SnapshotError, ValueError) as error:
         print(f"citydip: not imported: {error}", file=sys.stderr)
@@ -331,24 +333,23 @@ def cmd_release(args: argparse.Namespace) -> int:
     use_dagster_home()
     import dagster as dg
 
+    from assets.sources.catalog import FETCHED
     from pipeline.definitions import defs
 
+    if args.accept_shrink and not args.refresh:
+        print("citydip: --accept-shrink is for a refresh (--refresh)", file=sys.stderr)
+        return 2
+    if unknown := sorted(set(args.accept_shrink) - set(FETCHED)):
+        print(
+            f"citydip: --accept-shrink {', '.join(unknown)}: not a fetched source "
+            f"({', '.join(FETCHED)})",
+            file=sys.stderr,
+        )
+        return 2
     job = defs.resolve_job_def("refresh" if args.refresh else "release")
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={
-                "loggers": {"console": {"config": {"log_level": args.log_level}}},
-                "ops": {
-                    "publish_release": {
-                        "config": {
-                            "edition": args.edition,
-                            "accept_id_churn": args.accept_id_churn,
-                        }
-                    }
-                },
-            },
+            instance=instance, raise_on_error=False, run_config=release_run_config(args)
         )
     failures = [
         f"{event.step_key}: {root_cause(event.event_specific_data.error)}"  # type: ignore[union-attr]
@@ -384,6 +385,19 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def release_run_config(args: argparse.Namespace) -> dict[str, Any]:
+    """The run config `citydip release` gives the job: log level, edition, and what the
+    operator acknowledged (id churn, a source's shrink)."""
+    ops: dict[str, Any] = {
+        "publish_release": {
+            "config": {"edition": args.edition, "accept_id_churn": args.accept_id_churn}
+        }
+    }
+    for source in args.accept_shrink:
+        ops[f"raw_{source}"] = {"config": {"fetch": True, "accept_shrink": True}}
+    return {"loggers": {"console": {"config": {"log_level": args.log_level}}}, "ops": ops}
+
+
 def root_cause(error: Any) -> str:
     """The project's own message inside Dagster's wrapper (a SerializableErrorInfo chain)."""
     while error.cause is not None:
@@ -415,6 +429,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="publish even though more than 1%% of a table's rows changed stable id since the "
         "previous release (read `citydip diff` first)",
+    )
+    release.add_argument(
+        "--accept-shrink",
+        action="append",
+        default=[],
+        metavar="SOURCE",
+        help="with --refresh: store SOURCE's fetch even though it has over 20%% fewer rows "
+        "than its last snapshot (check the source first; repeat for several sources)",
     )
     release.set_defaults(func=cmd_release)
     dev = sub.add_parser("dev", help="the Dagster UI and daemon on this project")

@@ -50,6 +50,11 @@ class Snapshot:
     # the date the material states it is from ('2025-06'), where that is not when it was
     # fetched: a member list copied from a page; absent from older manifests
     as_of: str | None = None
+    # records the parser counted when the file was fetched (the volume check compares a new
+    # fetch with it); absent from older manifests and from sources that count nothing
+    rows: int | None = None
+    # why the snapshot was stored despite a check (an acknowledged shrink); absent if none
+    note: str | None = None
 
     @property
     def path(self) -> Path:
@@ -58,8 +63,9 @@ class Snapshot:
     def manifest(self) -> dict[str, object]:
         record = asdict(self)
         del record["folder"]
-        if record["as_of"] is None:
-            del record["as_of"]
+        for optional in ("as_of", "rows", "note"):
+            if record[optional] is None:
+                del record[optional]
         return record
 
 
@@ -90,6 +96,8 @@ class SnapshotStore:
         licence: str,
         retrieved_at: datetime | None = None,
         as_of: str | None = None,
+        rows: int | None = None,
+        note: str | None = None,
     ) -> tuple[Snapshot, bool]:
         """Store bytes as a new snapshot; return (snapshot, created).
 
@@ -135,6 +143,8 @@ class SnapshotStore:
                 licence=licence,
                 folder=str(final),
                 as_of=as_of,
+                rows=rows,
+                note=note,
             )
             (tmp / MANIFEST).write_text(json.dumps(snapshot.manifest(), indent=2) + "\n")
             os.chmod(tmp / file_name, 0o444)
@@ -154,6 +164,7 @@ class SnapshotStore:
         licence: str,
         file_name: str | None = None,
         as_of: str | None = None,
+        rows: int | None = None,
     ) -> tuple[Snapshot, bool]:
         """Store a file a user downloaded by hand; its origin is the imported file's name."""
         path = Path(path)
@@ -166,6 +177,7 @@ class SnapshotStore:
             origin=f"imported file {path.name}",
             licence=licence,
             as_of=as_of,
+            rows=rows,
         )
 
     def snapshots(self, source: str) -> list[Snapshot]:

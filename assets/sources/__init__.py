@@ -113,6 +113,7 @@ class SourceFile:
             bytes=snapshot.bytes,
             retrieved_at=snapshot.retrieved_at,
             as_of=snapshot.as_of,
+            note=snapshot.note,
         )
 
 

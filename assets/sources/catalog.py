@@ -30,6 +30,8 @@ MODULES: tuple[ModuleType, ...] = (
 INFOS: tuple[SourceInfo, ...] = tuple(m.SOURCE for m in MODULES)
 # the sources a user stores a downloaded file of (`citydip import`)
 IMPORTABLE = tuple(m.SOURCE.slug for m in MODULES if hasattr(m, "check_import"))
+# the sources a refresh fetches from the live web
+FETCHED = (geonames.SOURCE.slug, wikidata.SOURCE.slug, cdp_emissions.SOURCE.slug)
 RESTRICTED = frozenset(info.slug for info in INFOS if not info.redistributable)
 
 

@@ -16,7 +16,8 @@ import requests
 
 from assets.sources import ParseError, cdp, number
 from pipeline.http import fetch_chunks
-from pipeline.snapshots import Snapshot, SnapshotStore
+from pipeline.snapshots import Snapshot, SnapshotStore, read_verified
+from pipeline.volume import check_volume
 
 SOURCE = cdp.source_info("cdp_emissions")
 EXPORT_URL = "https://data.cdp.net/api/views/tmta-7i7p/rows.csv?accessType=DOWNLOAD"
@@ -148,16 +149,29 @@ def fetch(
     session: requests.Session,
     url: str = EXPORT_URL,
     timeout: tuple[float, float] = (10.0, 70.0),
+    accept_shrink: bool = False,
 ) -> tuple[Snapshot, bool]:
     """Download the export and store it, after its parser has accepted it: an error page
     or a changed layout stores nothing (ParseError), a failed download neither
-    (FetchError)."""
+    (FetchError), nor an export with sharply fewer rows than the last (VolumeError)."""
     content = b"".join(fetch_chunks(session, SOURCE.slug, url, timeout, MAX_BYTES))
-    check_import(FILE_NAME, content)
-    return store.store(SOURCE.slug, FILE_NAME, [content], origin=url, licence=SOURCE.licence)
+    rows = check_import(FILE_NAME, content)
+    previous = store.latest(SOURCE.slug, FILE_NAME)
+    note = check_volume(SOURCE.slug, FILE_NAME, rows, previous, count_rows, accept_shrink)
+    return store.store(
+        SOURCE.slug, FILE_NAME, [content], origin=url, licence=SOURCE.licence, rows=rows, note=note
+    )
 
 
-def check_import(file_name: str, content: bytes) -> None:
-    """Refuse a file that is not the city-wide emissions dataset or has no inventory."""
-    if parse_emissions(content, file_name).empty:
+def check_import(file_name: str, content: bytes) -> int:
+    """The rows that report an inventory; refuse a file that is not the city-wide
+    emissions dataset or has none."""
+    rows = len(parse_emissions(content, file_name))
+    if rows == 0:
         raise ParseError(SOURCE.slug, file_name, "file", "no row reports an inventory")
+    return rows
+
+
+def count_rows(snapshot: Snapshot) -> int:
+    """The rows of a stored export whose manifest has no count."""
+    return check_import(snapshot.file_name, read_verified(snapshot.path, snapshot.sha256))

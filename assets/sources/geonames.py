@@ -20,7 +20,8 @@ import requests
 
 from assets.sources import ParseError, SourceFile, SourceInfo
 from pipeline.http import FetchError, fetch_chunks
-from pipeline.snapshots import Snapshot, SnapshotStore
+from pipeline.snapshots import Snapshot, SnapshotStore, read_verified
+from pipeline.volume import check_volume
 
 SOURCE = SourceInfo(
     slug="geonames",
@@ -34,8 +35,9 @@ GAZETTEERS = ("cities15000", "cities5000", "cities1000", "cities500")
 # Chosen by make bench-resolution (2026-11-22): against cities15000, cities500 resolves 6.7
 # points more of CDP's cities at the same precision, and many twinned towns are small.
 DEFAULT_GAZETTEER = "cities500"
-# cities500.txt, the largest dump the project reads, is about 40 MB unzipped.
+# cities500.txt, the largest dump the project reads, is about 40 MB unzipped (12 MB zipped).
 MAX_UNZIPPED_BYTES = 512 << 20
+MAX_FETCH_BYTES = 256 << 20
 COUNTRY_FILE = "countryInfo.txt"
 ADMIN1_FILE = "admin1CodesASCII.txt"
 
@@ -105,20 +107,50 @@ def fetch_dump(
     gazetteer: str,
     base_url: str = DUMP_URL,
     timeout: tuple[float, float] = (10.0, 70.0),
+    accept_shrink: bool = False,
 ) -> tuple[list[tuple[Snapshot, bool]], dict[str, str]]:
     """Download the three dump files into the snapshot store, each on its own so one
     failure does not cost the others. Returns (snapshot, created) per stored file and an
-    error per file name that failed."""
+    error per file name that failed.
+
+    Each file is parsed before it is stored, so an error page answered with status 200
+    never becomes the newest snapshot, and its rows are counted against the last snapshot
+    of the same file (pipeline.volume)."""
     stored, errors = [], {}
     for name, url in dump_urls(gazetteer, base_url).items():
         try:
-            chunks = fetch_chunks(session, SOURCE.slug, url, timeout=timeout)
+            content = b"".join(fetch_chunks(session, SOURCE.slug, url, timeout, MAX_FETCH_BYTES))
+            rows = check_import(name, content)
+            previous = _previous(store, name)
+            note = check_volume(SOURCE.slug, name, rows, previous, count_rows, accept_shrink)
             stored.append(
-                store.store(SOURCE.slug, name, chunks, origin=url, licence=SOURCE.licence)
+                store.store(
+                    SOURCE.slug,
+                    name,
+                    [content],
+                    origin=url,
+                    licence=SOURCE.licence,
+                    rows=rows,
+                    note=note,
+                )
             )
-        except FetchError as error:
+        except (FetchError, ParseError) as error:
             errors[name] = str(error)
     return stored, errors
+
+
+def _previous(store: SnapshotStore, file_name: str) -> Snapshot | None:
+    """The snapshot a fetched file is compared with: the newest of the same file, or for a
+    gazetteer the newest of its zip or unzipped copy."""
+    gazetteer = file_name.removesuffix(".zip")
+    names = gazetteer_file_names(gazetteer) if gazetteer in GAZETTEERS else (file_name,)
+    found = [s for n in names if (s := store.latest(SOURCE.slug, n))]
+    return max(found, key=lambda s: (s.retrieved_at, s.snapshot_id)) if found else None
+
+
+def count_rows(snapshot: Snapshot) -> int:
+    """The rows in a stored dump file, for a snapshot whose manifest has no count."""
+    return check_import(snapshot.file_name, read_verified(snapshot.path, snapshot.sha256))
 
 
 def role_of(file_name: str) -> str:
@@ -151,15 +183,16 @@ def _stored(snapshot: Snapshot | None, role: str) -> SourceFile | None:
     return None if snapshot is None else SourceFile.from_snapshot(snapshot, role)
 
 
-def check_import(file_name: str, content: bytes) -> None:
-    """Refuse a hand-imported file whose name or layout is not a GeoNames dump file's."""
+def check_import(file_name: str, content: bytes) -> int:
+    """The rows of a dump file; refuse one whose name or layout is not a GeoNames dump
+    file's (a fetched file passes the same check before it is stored)."""
     gazetteers = {n for g in GAZETTEERS for n in gazetteer_file_names(g)}
     if file_name in gazetteers:
-        parse_cities(content, file_name)
+        return len(parse_cities(content, file_name))
     elif file_name == COUNTRY_FILE:
-        parse_countries(content, file_name)
+        return len(parse_countries(content, file_name))
     elif file_name == ADMIN1_FILE:
-        parse_admin1(content, file_name)
+        return len(parse_admin1(content, file_name))
     else:
         known = ", ".join(sorted(gazetteers | {COUNTRY_FILE, ADMIN1_FILE}))
         raise ValueError(f"geonames: {file_name!r} is not a GeoNames dump file ({known})")

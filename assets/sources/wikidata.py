@@ -29,7 +29,8 @@ import requests
 
 from assets.sources import ParseError, SourceFile, SourceInfo
 from pipeline.http import FetchError, read_body
-from pipeline.snapshots import Snapshot, SnapshotStore
+from pipeline.snapshots import Snapshot, SnapshotStore, read_verified
+from pipeline.volume import check_volume
 
 SOURCE = SourceInfo(
     slug="wikidata",
@@ -456,13 +457,34 @@ def select_files(store: SnapshotStore) -> dict[str, SourceFile | None]:
 
 
 def fetch(
-    store: SnapshotStore, client: WikidataClient, networks: Sequence[NetworkRef] = ()
+    store: SnapshotStore,
+    client: WikidataClient,
+    networks: Sequence[NetworkRef] = (),
+    accept_shrink: bool = False,
 ) -> tuple[Snapshot, bool]:
     """Fetch everything and store it as one snapshot; nothing is stored when any request
-    fails, so a snapshot is always a whole fetch."""
+    fails, so a snapshot is always a whole fetch. The bundle is parsed first, and a fetch
+    with sharply fewer statements than the last is refused (pipeline.volume)."""
     bundle = fetch_bundle(client, networks)
     origin = f"{client.sparql_url} and {client.api_url} ({client.requests} requests)"
-    return store.store(SOURCE.slug, BUNDLE_FILE, bundle.chunks(), origin, SOURCE.licence)
+    content = b"".join(bundle.chunks())
+    rows = count_statements(content)
+    previous = store.latest(SOURCE.slug, BUNDLE_FILE)
+    note = check_volume(SOURCE.slug, BUNDLE_FILE, rows, previous, count_rows, accept_shrink)
+    return store.store(
+        SOURCE.slug, BUNDLE_FILE, [content], origin, SOURCE.licence, rows=rows, note=note
+    )
+
+
+def count_statements(content: bytes, file_name: str = BUNDLE_FILE) -> int:
+    """A fetch's size for the volume check: its twinning and membership statements."""
+    fetched = read_bundle(content, file_name)
+    return len(fetched.statements) + len(fetched.memberships)
+
+
+def count_rows(snapshot: Snapshot) -> int:
+    """The statements of a stored fetch whose manifest has no count."""
+    return count_statements(read_verified(snapshot.path, snapshot.sha256), snapshot.file_name)
 
 
 # ---------------------------------------------------------------------------------------

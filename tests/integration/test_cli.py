@@ -237,3 +237,31 @@ def test_id_churn_stops_a_release_until_accepted_and_diff_shows_it(home: Path) -
     assert len(moved) == 5 and all(r["previous_id"].startswith("wd:Q") for r in moved)
     assert all(r["row_id"] == "gn:" + r["previous_id"].removeprefix("wd:Q") for r in moved)
     assert run_citydip(home, "verify", "latest").returncode == 0
+
+
+def test_accept_shrink_reaches_the_refresh_job_and_is_refused_elsewhere(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipeline.definitions import defs
+
+    args = cli.build_parser().parse_args(
+        ["release", "--refresh", "--accept-shrink", "geonames", "--accept-shrink", "wikidata"]
+    )
+    config = cli.release_run_config(args)
+    assert config["ops"]["raw_geonames"] == {"config": {"fetch": True, "accept_shrink": True}}
+    assert config["ops"]["raw_wikidata"] == {"config": {"fetch": True, "accept_shrink": True}}
+    assert "raw_cdp_emissions" not in config["ops"]
+    assert dg.validate_run_config(defs.resolve_job_def("refresh"), config)["ops"]["raw_geonames"][
+        "config"
+    ] == {
+        "fetch": True,
+        "accept_shrink": True,
+        "gazetteer": "cities500",
+        "base_url": "https://download.geonames.org/export/dump/",
+    }
+    assert cli.main(["release", "--accept-shrink", "geonames"]) == 2
+    assert "--accept-shrink is for a refresh (--refresh)" in capsys.readouterr().err
+    assert cli.main(["release", "--refresh", "--accept-shrink", "registry"]) == 2
+    assert "--accept-shrink registry: not a fetched source (geonames, wikidata, cdp_emissions)" in (
+        capsys.readouterr().err
+    )

@@ -12,10 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 from pytest_httpserver import HTTPServer
 
+from assets.sources import geonames
 from assets.sources import net_zero_tracker as nzt
 from pipeline import cli
 from pipeline.cli import root_cause
 from pipeline.definitions import build_definitions
+from pipeline.http import build_session
 from pipeline.publish import TABLES
 from pipeline.resources import HttpResource
 from pipeline.snapshots import SnapshotStore
@@ -28,6 +30,7 @@ from tests.conftest import (
     tree_hashes,
 )
 from tests.integration.test_readme import FULL_SQL
+from tests.unit.test_volume import cut_gazetteer
 
 CORE_TABLES = ("cities", "networks", "memberships", "agreements", "commitments")
 
@@ -596,3 +599,33 @@ def test_wikidata_is_not_queried_without_a_contact(
     (materialized,) = result.asset_materializations_for_node("raw_wikidata")
     refresh = materialized.metadata["refresh"].value  # type: ignore[attr-defined]
     assert "wikidata: not queried: set CITYDIP_CONTACT" in refresh
+
+
+def test_a_shrunken_fetch_keeps_the_last_snapshot_until_acknowledged(
+    home: Path, httpserver: HTTPServer
+) -> None:
+    base = serve_geonames_dump(httpserver)
+    store = SnapshotStore(home / "raw")
+    stored, _ = geonames.fetch_dump(store, build_session(retries=0), "cities500", base)
+    full = stored[0][0]
+    httpserver.clear()
+    serve_geonames_dump(httpserver, gazetteer=cut_gazetteer(0.5))
+    config = {"ops": {"raw_geonames": {"config": {"fetch": True, "base_url": base}}}}
+    assert run(home, "refresh", config).success
+    manifest = json.loads(
+        (home / "warehouse" / "releases" / "latest" / "manifest.json").read_text()
+    )
+    (cities,) = [s for s in manifest["sources"] if s["role"] == "cities"]
+    assert cities["snapshot_id"] == full.snapshot_id
+    assert cities["note"].startswith("stale: refresh of cities500.zip failed at ")
+    assert "50% fewer than the" in cities["note"] and "--accept-shrink geonames" in cities["note"]
+
+    config["ops"]["raw_geonames"]["config"]["accept_shrink"] = True
+    assert run(home, "refresh", config).success
+    latest = home / "warehouse" / "releases" / "latest"
+    with duckdb.connect(str(latest / "citydiplomacy.duckdb"), read_only=True) as con:
+        snapshot_id, note = con.execute(
+            "select snapshot_id, note from sources where role = 'cities'"
+        ).fetchone()  # type: ignore[misc]
+    assert snapshot_id != full.snapshot_id
+    assert note.endswith("stored because the drop was acknowledged (--accept-shrink geonames)")

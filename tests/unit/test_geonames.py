@@ -192,7 +192,7 @@ def test_check_import_refuses_files_that_are_not_dump_files() -> None:
 
 
 def test_fetch_dump_stores_each_file_once(tmp_path: Path, httpserver: HTTPServer) -> None:
-    base = serve_geonames_dump(httpserver, gazetteer=b"zip bytes")
+    base = serve_geonames_dump(httpserver)
     store = SnapshotStore(tmp_path)
     stored, errors = geonames.fetch_dump(store, build_session(retries=0), "cities500", base)
     assert errors == {}
@@ -224,11 +224,8 @@ def test_fetch_retries_server_errors_then_succeeds(tmp_path: Path, httpserver: H
 def test_one_failed_file_names_source_and_url_and_costs_no_other(
     tmp_path: Path, httpserver: HTTPServer
 ) -> None:
-    serve_geonames_dump(httpserver, gazetteer=b"zip bytes")
-    httpserver.clear_all_handlers()
+    serve_geonames_dump(httpserver)
     httpserver.expect_request("/cities15000.zip").respond_with_data("gone", status=404)
-    httpserver.expect_request("/countryInfo.txt").respond_with_data("AD\tAND")
-    httpserver.expect_request("/admin1CodesASCII.txt").respond_with_data("US.OR\tOregon\tOregon\t1")
     store = SnapshotStore(tmp_path)
     stored, errors = geonames.fetch_dump(
         store, build_session(retries=0), "cities15000", httpserver.url_for("/")
