@@ -9,7 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 
 import pandas as pd
 import pandera.pandas as pa
@@ -41,11 +41,32 @@ class SchemaChangedError(ValueError):
     changed, so the run stops instead of rejecting every row."""
 
 
+class RowsLostError(RuntimeError):
+    """A builder's input rows do not add up to the rows it published plus those it
+    rejected: a row would vanish without a reason, so the run stops."""
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Where a table's input rows went; rows_in = published + merged + rejected
+    (check_conservation). Merged rows stand in a published row with others (a twinning
+    both cities state is one agreement)."""
+
+    rows_in: int = 0
+    published: int = 0
+    merged: int = 0
+    rejected: int = 0
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(*(a + b for a, b in zip(astuple(self), astuple(other), strict=True)))
+
+
 @dataclass(frozen=True)
 class Built:
     table: pd.DataFrame
     rejected: pd.DataFrame
     matches: pd.DataFrame = field(default_factory=lambda: empty_matches())
+    tally: Tally = Tally()
 
 
 def column_order(model: type[pa.DataFrameModel]) -> list[str]:
@@ -78,6 +99,7 @@ class Rejects:
         self.inputs = inputs
         self.table_name = table_name
         self.parts: list[pd.DataFrame] = []
+        self.rows: set = set()  # the input rows (index labels) rejected so far
 
     def add(
         self,
@@ -89,6 +111,7 @@ class Rejects:
     ) -> None:
         if len(index) == 0:
             return
+        self.rows.update(index)
         rows = self.inputs.loc[index]
         payload = rows.drop(columns=["source_row", "source", "snapshot_id"], errors="ignore")
         records = payload.astype(object).where(payload.notna(), None).to_dict("records")
@@ -236,11 +259,51 @@ def accept(
     rejects: Rejects,
     matches: Matches,
 ) -> Built:
-    """Validate row by row, settle duplicate keys among the valid rows, validate the whole."""
+    """Validate row by row, settle duplicate keys among the valid rows, validate the whole;
+    then check every input row is published or rejected."""
+    table = _accepted(frame, model, key, rejects)
+    tally = check_conservation(rejects, table.index)
+    return Built(table.reset_index(drop=True), rejects.frame(), matches.frame(), tally)
+
+
+def _accepted(
+    frame: pd.DataFrame, model: type[pa.DataFrameModel], key: str, rejects: Rejects
+) -> pd.DataFrame:
+    """The valid, de-duplicated rows, still indexed like the builder's input."""
     valid = split_valid_rows(frame[column_order(model)], without_unique(model), rejects)
     unique = drop_duplicates(valid, key, rejects)
-    table = model.validate(unique).reset_index(drop=True)
-    return Built(table, rejects.frame(), matches.frame())
+    return model.validate(unique)
+
+
+def check_conservation(rejects: Rejects, published: pd.Index, merged: int = 0) -> Tally:
+    """Rows in = rows published + rows rejected, row by row: every input row (by index) is
+    published (or stands merged in a published row: `published` counts those, `merged`
+    says how many) or rejected, and none is both. A builder that drops a row without
+    rejecting it stops the run naming the row."""
+    inputs = rejects.inputs
+    name = rejects.table_name
+    if not inputs.index.is_unique:
+        raise RowsLostError(f"{name}: the builder's input rows have duplicate index labels")
+    published_rows = set(published)
+    lost = [i for i in inputs.index if i not in published_rows and i not in rejects.rows]
+    both = published_rows & rejects.rows
+    unknown = published_rows - set(inputs.index)
+    if not (lost or both or unknown):
+        return Tally(len(inputs), len(published_rows) - merged, merged, len(rejects.rows))
+    source_row = inputs.get("source_row", pd.Series(inputs.index.astype(str), index=inputs.index))
+    problems = []
+    if lost:
+        where = ", ".join(str(source_row[i]) for i in lost[:5])
+        problems.append(f"{len(lost)} neither published nor rejected (first: {where})")
+    if both:
+        where = ", ".join(str(source_row[i]) for i in sorted(both, key=str)[:5])
+        problems.append(f"{len(both)} both published and rejected (first: {where})")
+    if unknown:
+        problems.append(f"{len(unknown)} published rows stand for no input row")
+    raise RowsLostError(
+        f"{name}: of {len(inputs)} input rows, {len(published_rows)} published and "
+        f"{len(rejects.rows)} rejected; " + "; ".join(problems)
+    )
 
 
 @dataclass(frozen=True)
@@ -264,19 +327,23 @@ def accept_grouped(
     """accept() for rows that each stand for a group of input rows (indexed by the first),
     after rejecting the rows another source states already (`known`: a mask and the
     reason). When a group's row is not published, its other input rows are rejected too,
-    each naming the first, so no input row is lost."""
+    each naming the first, so no input row is lost; when it is, they count as merged."""
     mask, reason = known
     duplicates = table.index[mask]
     rejects.add(duplicates, "duplicate", reason, key, table.loc[duplicates, key])
-    built = accept(table.drop(index=duplicates), model, key, rejects, matches)
-    published = set(built.table[key])
+    accepted = _accepted(table.drop(index=duplicates), model, key, rejects)
+    published = set(accepted[key])
     rows = dict(zip(table.index, table[key], strict=True))  # duplicates included
+    merged = []
     for group in groups:
         first, others = group.rows[0], pd.Index(group.rows[1:])
-        if rows.get(first) not in published and len(others):
+        if rows.get(first) in published:
+            merged.extend(others)
+        elif len(others):
             reason = f"stands with {group.label} for one row, which was not published"
             rejects.add(others, "rejected_with_its_row", reason)
-    return Built(built.table, rejects.frame(), built.matches)
+    tally = check_conservation(rejects, accepted.index.append(pd.Index(merged)), len(merged))
+    return Built(accepted.reset_index(drop=True), rejects.frame(), matches.frame(), tally)
 
 
 def combine(first: Built, second: Built, model: type[pa.DataFrameModel]) -> Built:
@@ -290,6 +357,7 @@ def combine(first: Built, second: Built, model: type[pa.DataFrameModel]) -> Buil
         model.validate(table),
         concat_rejects([first.rejected, second.rejected]),
         pd.concat(matches, ignore_index=True) if matches else empty_matches(),
+        first.tally + second.tally,
     )
 
 

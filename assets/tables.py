@@ -53,10 +53,18 @@ def _outs(table: str, description: str) -> dict[str, dg.AssetOut]:
 
 
 def _emit(table: str, built: build.Built, **extra: Any) -> Iterator[dg.Output]:
+    # every input row was published, merged into a published row or rejected (the
+    # builders check it: build.check_conservation)
     yield dg.Output(
         built.table,
         output_name=table,
-        metadata={**_table_metadata(built.table, built.rejected), **extra},
+        metadata={
+            **_table_metadata(built.table, built.rejected),
+            "rows_in": built.tally.rows_in,
+            "rows_merged": built.tally.merged,
+            "rows_rejected": built.tally.rejected,
+            **extra,
+        },
     )
     yield dg.Output(
         built.rejected,
@@ -160,6 +168,7 @@ def memberships(
         build_members.end_memberships(curated.table, listed.ended),
         curated.rejected,
         curated.matches,
+        curated.tally,
     )
     so_far = build.combine(curated, listed.built, Memberships)
     stated = build_wikidata.build_memberships(

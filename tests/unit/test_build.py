@@ -7,12 +7,15 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from assets import build
 from assets.build import (
     REJECT_COLUMNS,
     Built,
     Matches,
     Rejects,
+    RowsLostError,
     SchemaChangedError,
+    Tally,
     accept,
     build_agreements,
     build_cities,
@@ -23,6 +26,7 @@ from assets.build import (
     build_sources,
     build_unresolved_names,
     canonical_number,
+    check_conservation,
     column_order,
     concat_rejects,
     drop_duplicates,
@@ -287,6 +291,37 @@ def test_every_input_row_is_published_or_rejected(resolver: Resolver) -> None:
     built = memberships(resolver, *MIXED_MEMBERSHIPS)
     rejected_rows = built.rejected["source_row"].nunique()
     assert len(built.table) + rejected_rows == len(MIXED_MEMBERSHIPS)
+    assert built.tally == Tally(rows_in=9, published=2, merged=0, rejected=7)
+
+
+def test_a_builder_that_drops_a_row_without_a_reason_stops_the_run(
+    resolver: Resolver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a defect in de-duplication that loses the last row instead of rejecting it
+    monkeypatch.setattr(build, "drop_duplicates", lambda frame, key, rejects: frame.iloc[:-1])
+    with pytest.raises(RowsLostError) as lost:
+        memberships(resolver, MEMBER, {**MEMBER, "city_name": "Tel Aviv", "country_code": "IL"})
+    assert str(lost.value) == (
+        "memberships: of 2 input rows, 1 published and 0 rejected; "
+        "1 neither published nor rejected (first: memberships.csv line 3)"
+    )
+
+
+def test_a_row_both_published_and_rejected_or_invented_stops_the_run() -> None:
+    inputs = pd.DataFrame({"source_row": ["f.csv line 2", "f.csv line 3"]}, index=[10, 11])
+    rejects = Rejects(inputs, "agreements")
+    rejects.inputs = inputs.assign(source="registry", snapshot_id="s")
+    rejects.add(pd.Index([11]), "duplicate", "duplicate of f.csv line 2")
+    assert check_conservation(rejects, pd.Index([10])) == Tally(2, 1, 0, 1)
+    with pytest.raises(
+        RowsLostError, match=r"1 both published and rejected \(first: f.csv line 3\)"
+    ):
+        check_conservation(rejects, pd.Index([10, 11]))
+    with pytest.raises(RowsLostError, match="1 published rows stand for no input row"):
+        check_conservation(rejects, pd.Index([10, 12]))
+    doubled = Rejects(pd.DataFrame({"source_row": ["a", "b"]}, index=[1, 1]), "agreements")
+    with pytest.raises(RowsLostError, match="input rows have duplicate index labels"):
+        check_conservation(doubled, pd.Index([1]))
 
 
 def test_schema_reject_names_its_source_row(resolver: Resolver) -> None:

@@ -109,6 +109,14 @@ def agreements_of(
 def test_one_agreement_per_pair_with_every_statement_cited(resolver: Resolver) -> None:
     table, _ = agreements_of(fetched(), resolver)
     assert len(table) == 2
+    places, _ = places_of(fetched(), resolver)
+    built = build_wikidata.build_agreements(statements_of(fetched()), places, 2026)
+    # both cities state the Rochdale-Bielefeld twinning: two statements, one row
+    assert built.tally.merged == 1
+    assert built.tally.rows_in == len(statements_of(fetched()))
+    assert built.tally.rows_in == (
+        built.tally.published + built.tally.merged + built.tally.rejected
+    )
     # stored in id order: 'gn:2639272' (Rochdale) before 'gn:2949186' (Bielefeld)
     pair = table.loc[(f"gn:{ROCHDALE}", f"gn:{BIELEFELD}")]
     assert pair["kind"] == "twinning"
