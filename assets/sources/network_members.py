@@ -108,11 +108,11 @@ def read_members(content: bytes, file_name: str, as_of: str) -> Parsed:
 
 
 def _check_header(given: list[str], file_name: str) -> None:
-    """Refuse a header without a required column or with a column twice; an unknown
-    column is let through, to be reported and not read."""
+    """Refuse a header without a required column or with a column of the format twice;
+    an unknown column is let through, to be reported and not read."""
     header = [h.strip().lower() for h in given]
     missing = [c for c in REQUIRED if c not in header]
-    twice = sorted({c for c in header if header.count(c) > 1})
+    twice = sorted({c for c in (*REQUIRED, *OPTIONAL) if header.count(c) > 1})
     if missing or twice:
         unknown = [c for c in header if c not in (*REQUIRED, *OPTIONAL)]
         raise ParseError(

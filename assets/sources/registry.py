@@ -119,13 +119,13 @@ def read_registry_table(content: bytes, table: str, file_name: str) -> Parsed:
 
     Types and code lists are checked when the core table is built, so a bad row is rejected
     with its line named rather than stopping the run. Columns are found by name; a column of
-    the table missing (or renamed), or one named twice, stops it.
+    the table missing (or renamed), or one of them named twice, stops it.
     """
     expected = COLUMNS[table]
 
     def check_header(header: list[str]) -> None:
         missing = [c for c in expected if c not in header]
-        twice = sorted({c for c in header if header.count(c) > 1})
+        twice = [c for c in expected if header.count(c) > 1]
         if missing or twice:
             unknown = [c for c in header if c not in expected]
             raise ParseError(

@@ -304,6 +304,16 @@ def test_an_emissions_number_in_words_rejects_its_row_naming_the_column(
     assert built.table["source_id"].tolist() == ["900003"]  # Taipei's row is kept
 
 
+def test_an_accounting_year_in_words_is_published_as_stated(resolver: Resolver) -> None:
+    """The period is text by design; one not stated as 'YYYY-MM-DD - YYYY-MM-DD' gives no
+    inventory_year, and the row keeps the words, so the null has its reason beside it."""
+    changed = with_cell(EMISSIONS, 2, "Accounting year", "twenty-nineteen")
+    frame = as_parsed(emissions.parse_emissions(changed, "e.csv"), "cdp_emissions")
+    table = build_city_emissions(frame, resolver).table.set_index("city_id")
+    assert pd.isna(table.loc[PORTLAND_OR, "inventory_year"])
+    assert table.loc[PORTLAND_OR, "accounting_period"] == "twenty-nineteen"
+
+
 # -------------------------------------------------------------------- into the tables
 
 
