@@ -181,6 +181,7 @@ def test_an_added_column_is_a_warning_not_a_failure(dataset: str) -> None:
         ("targets", parsed_cdp_targets__targets, 5),
         ("emissions", parsed_cdp_emissions__inventories, 2),
     ],
+    ids=["targets", "emissions"],
 )
 def test_the_parsed_asset_logs_an_added_column_naming_source_and_file(
     tmp_path: Path,
