@@ -8,6 +8,7 @@ import pandas as pd
 
 from assets.sources import (
     TARGET_COLUMNS,
+    Parsed,
     SourceFile,
     cdp_emissions,
     cdp_targets,
@@ -32,6 +33,22 @@ def _metadata(frame: pd.DataFrame, file: SourceFile | None) -> dict:
         "snapshot_id": file.snapshot_id if file else "absent",
         "preview": dg.MetadataValue.md(frame.head(5).to_markdown(index=False)),
     }
+
+
+def _report_unknown(
+    context: dg.AssetExecutionContext, source: str, unknown: dict[str, list[str]]
+) -> str:
+    """Log a warning for each file with columns its parser does not know (they are not
+    read: a source adding a column is reported, not failed); the same as metadata text."""
+    for file_name, columns in unknown.items():
+        if columns:
+            context.log.warning(
+                f"{source}: {file_name}: columns the parser does not know, not read: {columns}"
+            )
+    found = {name: columns for name, columns in unknown.items() if columns}
+    if len(unknown) <= 1:
+        return ", ".join(next(iter(found.values()), [])) or "none"
+    return "; ".join(f"{name}: {', '.join(columns)}" for name, columns in found.items()) or "none"
 
 
 @dg.asset(group_name="parsed", kinds={"pandas"})
@@ -149,11 +166,11 @@ def parsed_net_zero_tracker(
         )
     else:
         export = net_zero_tracker.parse_export(read_file(file), file.file_name)
-    if export.unknown_columns:
-        context.log.warning(
-            f"net_zero_tracker: {file and file.file_name}: columns the parser does not know, "
-            f"not read: {export.unknown_columns}"
-        )
+    unknown = _report_unknown(
+        context,
+        net_zero_tracker.SOURCE.slug,
+        {file.file_name: export.unknown_columns} if file else {},
+    )
     frames = {
         "targets": net_zero_tracker.city_targets(export.cities),
         "assessments": net_zero_tracker.city_assessments(export.cities),
@@ -164,7 +181,7 @@ def parsed_net_zero_tracker(
         )
         metadata = _metadata(frame, file)
         metadata["rows_not_cities"] = dg.MetadataValue.json(export.skipped)
-        metadata["unknown_columns"] = ", ".join(export.unknown_columns) or "none"
+        metadata["unknown_columns"] = unknown
         yield dg.Output(frame, output_name=f"parsed_net_zero_tracker__{name}", metadata=metadata)
 
 
@@ -180,17 +197,22 @@ def member_lists_asset(slug: str) -> dg.AssetsDefinition:
         description=f"Every city the stored {slug} lists name, one row per list and city, "
         "with the list's date (as_of), source_row, source and snapshot_id.",
     )
-    def _asset(files: dict[str, SourceFile | None]) -> dg.Output[pd.DataFrame]:
-        frames = [
-            module.parse_file(read_file(file), file).assign(snapshot_id=file.snapshot_id)
-            for file in files.values()
-            if file is not None
-        ]
+    def _asset(
+        context: dg.AssetExecutionContext, files: dict[str, SourceFile | None]
+    ) -> dg.Output[pd.DataFrame]:
+        frames, unknown = [], {}
+        for file in files.values():
+            if file is None:
+                continue
+            parsed = module.read_list(read_file(file), file)
+            frames.append(parsed.frame.assign(snapshot_id=file.snapshot_id))
+            unknown[file.file_name] = parsed.unknown_columns
         columns = [*network_members.MEMBER_COLUMNS, "snapshot_id"]
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
         frame["source"] = slug
         metadata = _metadata(frame, None)
         metadata["snapshot_id"] = ", ".join(files) or "absent"
+        metadata["unknown_columns"] = _report_unknown(context, slug, unknown)
         return dg.Output(frame, metadata=metadata)
 
     return _asset
@@ -203,33 +225,45 @@ parsed_member_lists = [
 
 
 @dg.asset(group_name="parsed", kinds={"pandas"})
-def parsed_cdp_targets__targets(raw_cdp_targets: dict[str, SourceFile | None]) -> dg.Output:
+def parsed_cdp_targets__targets(
+    context: dg.AssetExecutionContext, raw_cdp_targets: dict[str, SourceFile | None]
+) -> dg.Output:
     """Each target a row of the CDP targets dataset states ('No target' rows are not
     targets), with its type, sector, years, percentage and the city as CDP names it."""
     file = raw_cdp_targets["file"]
-    frame = (
-        cdp_targets.parse_targets(read_file(file), file.file_name)
+    parsed = (
+        cdp_targets.read_targets(read_file(file), file.file_name)
         if file
-        else pd.DataFrame(columns=TARGET_COLUMNS)
+        else Parsed(pd.DataFrame(columns=TARGET_COLUMNS), [])
     )
-    frame = frame.assign(source=cdp_targets.SOURCE.slug, snapshot_id=file and file.snapshot_id)
-    return dg.Output(frame, metadata=_metadata(frame, file))
+    unknown = {file.file_name: parsed.unknown_columns} if file else {}
+    frame = parsed.frame.assign(
+        source=cdp_targets.SOURCE.slug, snapshot_id=file and file.snapshot_id
+    )
+    metadata = _metadata(frame, file)
+    metadata["unknown_columns"] = _report_unknown(context, cdp_targets.SOURCE.slug, unknown)
+    return dg.Output(frame, metadata=metadata)
 
 
 @dg.asset(group_name="parsed", kinds={"pandas"})
 def parsed_cdp_emissions__inventories(
-    raw_cdp_emissions: dict[str, SourceFile | None],
+    context: dg.AssetExecutionContext, raw_cdp_emissions: dict[str, SourceFile | None]
 ) -> dg.Output:
     """Each city's emissions inventory in the CDP city-wide emissions dataset (rows of
     cities without one are not read): period, figures as stated and a total."""
     file = raw_cdp_emissions["file"]
-    frame = (
-        cdp_emissions.parse_emissions(read_file(file), file.file_name)
+    parsed = (
+        cdp_emissions.read_emissions(read_file(file), file.file_name)
         if file
-        else pd.DataFrame(columns=cdp_emissions.EMISSION_COLUMNS)
+        else Parsed(pd.DataFrame(columns=cdp_emissions.EMISSION_COLUMNS), [])
     )
-    frame = frame.assign(source=cdp_emissions.SOURCE.slug, snapshot_id=file and file.snapshot_id)
-    return dg.Output(frame, metadata=_metadata(frame, file))
+    unknown = {file.file_name: parsed.unknown_columns} if file else {}
+    frame = parsed.frame.assign(
+        source=cdp_emissions.SOURCE.slug, snapshot_id=file and file.snapshot_id
+    )
+    metadata = _metadata(frame, file)
+    metadata["unknown_columns"] = _report_unknown(context, cdp_emissions.SOURCE.slug, unknown)
+    return dg.Output(frame, metadata=metadata)
 
 
 def registry_table_asset(table: str) -> dg.AssetsDefinition:
@@ -242,12 +276,19 @@ def registry_table_asset(table: str) -> dg.AssetsDefinition:
         description=f"The curated registry's {table}.csv: one row per line, as strings, "
         "with source, snapshot_id and source_row ('file line N') for provenance.",
     )
-    def _asset(raw_registry: dict[str, SourceFile]) -> dg.Output[pd.DataFrame]:
+    def _asset(
+        context: dg.AssetExecutionContext, raw_registry: dict[str, SourceFile]
+    ) -> dg.Output[pd.DataFrame]:
         file = raw_registry[table]
-        frame = registry.parse_registry_table(read_file(file), table, file.file_name)
+        parsed = registry.read_registry_table(read_file(file), table, file.file_name)
+        frame = parsed.frame
         frame["source"] = registry.SOURCE.slug
         frame["snapshot_id"] = file.snapshot_id
-        return dg.Output(frame, metadata=_metadata(frame, file))
+        metadata = _metadata(frame, file)
+        metadata["unknown_columns"] = _report_unknown(
+            context, registry.SOURCE.slug, {file.file_name: parsed.unknown_columns}
+        )
+        return dg.Output(frame, metadata=metadata)
 
     return _asset
 

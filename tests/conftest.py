@@ -237,6 +237,8 @@ def serve_wikidata(httpserver, fail_entities: bool = False) -> dict[str, str]:  
     cut to the ids asked for. Returns raw_wikidata's config for these URLs."""
     from werkzeug import Request, Response
 
+    from assets.sources import wikidata
+
     folder = FIXTURES / "wikidata"
     pages = sorted(folder.glob("twinning-page-*.json"))
     bindings = [b for p in pages for b in json.loads(p.read_bytes())["results"]["bindings"]]
@@ -255,7 +257,9 @@ def serve_wikidata(httpserver, fail_entities: bool = False) -> dict[str, str]:  
         if "p:P463" in query:
             qid = query.split("wd:", 1)[1].split()[0]
             members = folder / f"members-{qid}.json"
-            empty = {"head": {"vars": ["member"]}, "results": {"bindings": []}}
+            # the query service lists every selected variable, with or without solutions
+            selected = list(wikidata.selected_variables(wikidata.MEMBERSHIP_QUERY))
+            empty = {"head": {"vars": selected}, "results": {"bindings": []}}
             body = members.read_bytes() if members.is_file() else json.dumps(empty)
             return Response(body, content_type=sparql_json)
         limit = int(query.split("LIMIT", 1)[1].split()[0])

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from pipeline.snapshots import Snapshot
 
 
@@ -77,6 +79,16 @@ class ParseError(ValueError):
         self.file_name = file_name
         self.position = position
         super().__init__(f"{source}: {file_name}, {position}: {problem}")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A file's rows, and the columns it has that its parser does not know. Those are not
+    read: a source that adds a column is reported (the parsed asset logs a warning), not
+    failed, while a column the parser reads that is missing or renamed stops the parse."""
+
+    frame: pd.DataFrame
+    unknown_columns: list[str]
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,9 @@ CDP publishes each year's city responses on its open data portal (data.cdp.net) 
 The headers are long questions ("Base year emissions (metric tonnes CO2e)"); copies
 re-saved with R spell them with dots ("Base.year.emissions..metric.tonnes.CO2e.") and 'NA'
 for an empty cell. Headers are compared as their words, so both spellings read alike, and
-a header no spelling of the dataset has stops the parse.
+columns are found by name, so their order does not matter. A column the parser reads that is
+missing (or renamed) stops the parse; a header no spelling of the dataset has is reported as
+an unknown column and not read.
 
 CDP asks users to cite its wording (ATTRIBUTION) and its general terms forbid republishing
 its data without consent, so its rows are *restricted*: they help resolve cities and reach
@@ -56,18 +58,19 @@ def normalise_header(column: str) -> str:
 
 def read_rows(
     content: bytes, source: str, file_name: str, known: Iterable[str], needed: Iterable[str]
-) -> list[tuple[int, dict[str, str | None]]]:
-    """The CSV's rows as (line, {normalised header: text or None}). A header neither
-    spelling of the dataset has, a needed one missing, or two read alike stop the parse;
-    an empty cell and 'NA' are missing."""
+) -> tuple[list[tuple[int, dict[str, str | None]]], list[str]]:
+    """The CSV's rows as (line, {normalised header: text or None}), and the headers (as
+    written) that no spelling of the dataset has: those are not read. A needed header
+    missing, or two read alike, stop the parse; an empty cell and 'NA' are missing."""
     known_names, needed_names = set(known), list(needed)
 
     def check_header(header: list[str]) -> None:
         names = [normalise_header(h) for h in header]
-        unknown = [h for h, n in zip(header, names, strict=True) if n not in known_names]
         missing = [n for n in needed_names if n not in names]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if unknown or missing or twice:
+        # two headers that read alike are one column twice; unknown ones are not read
+        twice = sorted({n for n in names if n in known_names and names.count(n) > 1})
+        if missing or twice:
+            unknown = [h for h, n in zip(header, names, strict=True) if n not in known_names]
             raise ParseError(
                 source,
                 file_name,
@@ -79,6 +82,7 @@ def read_rows(
     file = read_csv(content, source, file_name, check_header)
     header = file.header
     names = [normalise_header(h) for h in header]
+    unknown = [h for h, n in zip(header, names, strict=True) if n not in known_names]
     # 'NA' is no value CDP states anywhere (countries are named, not coded), and copies
     # re-saved by R or readr write it for an empty cell whatever their header looks like
     missing_values = R_MISSING
@@ -88,11 +92,12 @@ def read_rows(
             {
                 n: (None if f.strip() in missing_values else f.strip())
                 for n, f in zip(names, fields, strict=True)
+                if n in known_names
             },
         )
         for line, fields in file.records
     ]
-    return rows
+    return rows, unknown
 
 
 def parse_point(text: str | None) -> tuple[float, float] | None:
@@ -122,14 +127,16 @@ def trailing_subdivision(organization: str | None) -> str | None:
 def city_reference(row: dict[str, str | None]) -> dict[str, object]:
     """How a CDP row names its city, in the columns the builders read: the City column's
     name, else the Organization's; CDP's country; the state or province the Organization
-    ends with; the POINT and the population it gives."""
+    ends with; the POINT and the population it gives. A population that is not a number
+    is kept as written, so that validation rejects it by name instead of it becoming null."""
     point = parse_point(row.get("city_location"))
+    population = row.get("population")
     return {
         "city_name": row.get("city") or row.get("organization"),
         "country_code": row.get("country"),
         "admin1_code": trailing_subdivision(row.get("organization")),
         "latitude": point[0] if point else None,
         "longitude": point[1] if point else None,
-        "population": number(row.get("population")),
+        "population": population if number(population) is None else number(population),
         "source_id": row.get("account_number"),
     }

@@ -14,7 +14,7 @@ import re
 import pandas as pd
 import requests
 
-from assets.sources import ParseError, cdp, number
+from assets.sources import Parsed, ParseError, cdp, number
 from pipeline.http import fetch_chunks
 from pipeline.snapshots import Snapshot, SnapshotStore, read_verified
 from pipeline.volume import check_volume
@@ -92,11 +92,18 @@ EMISSION_COLUMNS = [
 
 
 def parse_emissions(content: bytes, file_name: str) -> pd.DataFrame:
+    """One row per city that reports an inventory (see read_emissions)."""
+    return read_emissions(content, file_name).frame
+
+
+def read_emissions(content: bytes, file_name: str) -> Parsed:
     """One row per city that reports an inventory: its accounting period (inventory_year
     is the year it starts: Japan's fiscal 2013 runs April 2013 to March 2014), its figures
-    as stated, and a total where the figures allow one (total_basis says which)."""
+    as stated, and a total where the figures allow one (total_basis says which); and the
+    columns the file has that the dataset does not (not read)."""
+    records, unknown = cdp.read_rows(content, SOURCE.slug, file_name, COLUMNS, NEEDED)
     rows = []
-    for line, row in cdp.read_rows(content, SOURCE.slug, file_name, COLUMNS, NEEDED):
+    for line, row in records:
         if row["city_wide_emissions_inventory"] != HAS_INVENTORY:
             continue
         figures = {name: row[column] for name, column in FIGURES.items()}
@@ -122,7 +129,7 @@ def parse_emissions(content: bytes, file_name: str) -> pd.DataFrame:
                 "source_row": f"{file_name} line {line}",
             }
         )
-    return pd.DataFrame(rows, columns=EMISSION_COLUMNS, dtype="object")
+    return Parsed(pd.DataFrame(rows, columns=EMISSION_COLUMNS, dtype="object"), unknown)
 
 
 def _total(figures: dict[str, str | None]) -> tuple[float | None, str | None]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from assets.sources import TARGET_COLUMNS, ParseError, cdp
+from assets.sources import TARGET_COLUMNS, Parsed, ParseError, cdp
 
 SOURCE = cdp.source_info("cdp_targets")
 
@@ -60,11 +60,17 @@ TARGET_TYPES = {
 
 
 def parse_targets(content: bytes, file_name: str) -> pd.DataFrame:
-    """One row per target a row states, in the columns the commitments builder reads.
-    A type this parser does not know stays as written in `target_type`, for validation to
-    reject and name."""
+    """One row per target a row states, in the columns the commitments builder reads."""
+    return read_targets(content, file_name).frame
+
+
+def read_targets(content: bytes, file_name: str) -> Parsed:
+    """One row per target a row states, in the columns the commitments builder reads, and
+    the columns the file has that the dataset does not (not read). A type this parser does
+    not know stays as written in `target_type`, for validation to reject and name."""
+    records, unknown = cdp.read_rows(content, SOURCE.slug, file_name, COLUMNS, NEEDED)
     rows = []
-    for line, row in cdp.read_rows(content, SOURCE.slug, file_name, COLUMNS, NEEDED):
+    for line, row in records:
         stated = row["type_of_target"]
         if stated is None or stated == NO_TARGET:
             continue
@@ -92,7 +98,7 @@ def parse_targets(content: bytes, file_name: str) -> pd.DataFrame:
                 "source_row": f"{file_name} line {line}",
             }
         )
-    return pd.DataFrame(rows, columns=TARGET_COLUMNS, dtype="object")
+    return Parsed(pd.DataFrame(rows, columns=TARGET_COLUMNS, dtype="object"), unknown)
 
 
 def check_import(file_name: str, content: bytes) -> None:

@@ -14,6 +14,7 @@ import zipfile
 from importlib.metadata import version
 from importlib.resources import files
 from pathlib import Path, PurePosixPath
+from typing import NoReturn
 
 import pandas as pd
 import requests
@@ -232,12 +233,14 @@ def geonames_id(text: str, file_name: str, number: int) -> int | None:
 def parse_cities(content: bytes, file_name: str) -> pd.DataFrame:
     """The geoname table from a dump file (zip or txt) as one row per place.
 
-    Strict: every line must have the documented 19 columns; a changed layout stops the
-    run with the file and line named.
+    Strict: every line must have the documented 19 columns, and the number columns
+    numbers; a changed layout stops the run with the file and line named. The file has
+    no header, so columns are known by position only: a column added, removed or moved
+    shows as a line with another number of fields or as text in a number column.
     """
     if file_name.endswith(".zip"):
         file_name, content = _unzip_single(content, file_name)
-    rows = []
+    rows, lines = [], []
     for number, line in enumerate(decode(content, file_name).splitlines(), start=1):
         if not line:
             continue
@@ -250,8 +253,9 @@ def parse_cities(content: bytes, file_name: str) -> pd.DataFrame:
                 f"expected {len(CITY_COLUMNS)} tab-separated columns, found {len(fields)}",
             )
         rows.append(fields)
+        lines.append(f"line {number}")
     frame = pd.DataFrame(rows, columns=list(CITY_COLUMNS), dtype="str")
-    return _typed_gazetteer(frame.replace("", None), file_name)
+    return _typed_gazetteer(frame.replace("", None), file_name, lines)
 
 
 def parse_bundled_cities(content: bytes, file_name: str) -> pd.DataFrame:
@@ -279,18 +283,45 @@ def parse_bundled_cities(content: bytes, file_name: str) -> pd.DataFrame:
     return _typed_gazetteer(frame, file_name)
 
 
-def _typed_gazetteer(frame: pd.DataFrame, file_name: str) -> pd.DataFrame:
+# The gazetteer's number columns and their types; Int64 ones must hold whole numbers.
+_NUMBER_COLUMNS = {
+    "geonames_id": "Int64",
+    "latitude": "float64",
+    "longitude": "float64",
+    "population": "Int64",
+}
+
+
+def _typed_gazetteer(
+    frame: pd.DataFrame, file_name: str, positions: list[str] | None = None
+) -> pd.DataFrame:
+    """The gazetteer columns, typed. A value a number column cannot hold stops the parse
+    naming its position (`positions[i]` for row i: 'line N' in a dump file; else
+    'record N')."""
     missing = [c for c in GAZETTEER_COLUMNS if c not in frame.columns]
     if missing:
         raise ParseError("geonames", file_name, "header", f"missing columns {missing}")
-    out = frame[list(GAZETTEER_COLUMNS)].copy()
-    try:
-        out["geonames_id"] = pd.to_numeric(out["geonames_id"]).astype("Int64")
-        out["latitude"] = pd.to_numeric(out["latitude"]).astype("float64")
-        out["longitude"] = pd.to_numeric(out["longitude"]).astype("float64")
-        out["population"] = pd.to_numeric(out["population"]).astype("Int64")
-    except (ValueError, TypeError) as error:
-        raise ParseError("geonames", file_name, "numeric column", str(error)) from error
+    out = frame[list(GAZETTEER_COLUMNS)].copy().reset_index(drop=True)
+    for column, dtype in _NUMBER_COLUMNS.items():
+        values = out[column]
+        numbers = pd.to_numeric(values, errors="coerce")
+        unreadable = values.notna() & numbers.isna()
+        if dtype == "Int64":
+            unreadable |= numbers.notna() & (numbers % 1 != 0)
+        if unreadable.any():
+            at = int(unreadable.to_numpy().nonzero()[0][0])
+            where = positions[at] if positions else f"record {at + 1}"
+            kind = "a whole number" if dtype == "Int64" else "a number"
+            raise ParseError(
+                "geonames",
+                file_name,
+                where,
+                f"{column} {values.iloc[at]!r} is not {kind}",
+            )
+        try:
+            out[column] = numbers.astype(dtype)
+        except (ValueError, TypeError, OverflowError) as error:
+            raise ParseError("geonames", file_name, f"{column} column", str(error)) from error
     for column in ("name", "ascii_name", "alternate_names", "feature_code", "country_code"):
         out[column] = out[column].astype("str").where(out[column].notna(), None)
     out["admin1_code"] = out["admin1_code"].astype("str").where(out["admin1_code"].notna(), None)
@@ -301,7 +332,7 @@ def parse_countries(content: bytes, file_name: str = COUNTRY_FILE) -> pd.DataFra
     """countryInfo.txt as one row per country: ISO codes, name, capital, continent."""
     lines = decode(content, file_name).splitlines()
     if COUNTRY_HEADER not in lines:
-        raise ParseError("geonames", file_name, "header", "the #ISO column header is missing")
+        _refuse_country_header(lines, file_name)
     rows = []
     for number, line in enumerate(lines, start=1):
         if not line or line.startswith("#"):
@@ -322,6 +353,25 @@ def parse_countries(content: bytes, file_name: str = COUNTRY_FILE) -> pd.DataFra
             }
         )
     return pd.DataFrame(rows).astype({"geonames_id": "Int64"})
+
+
+def _refuse_country_header(lines: list[str], file_name: str) -> NoReturn:
+    """Why the file has not the documented column header: none at all, or one whose
+    columns are renamed, removed, added or moved (its rows are read by position)."""
+    found = next((n for n, line in enumerate(lines, start=1) if line.startswith("#ISO")), None)
+    if found is None:
+        raise ParseError("geonames", file_name, "header", "the #ISO column header is missing")
+    expected, given = COUNTRY_HEADER.split("\t"), lines[found - 1].split("\t")
+    missing = [c for c in expected if c not in given]
+    unknown = [c for c in given if c not in expected]
+    change = f"missing {missing}, unknown {unknown}" if missing or unknown else "moved"
+    raise ParseError(
+        "geonames",
+        file_name,
+        f"line {found}",
+        f"the column header is not the documented one ({change}); its rows are read by "
+        "position, so any change stops the parse",
+    )
 
 
 def parse_bundled_countries(content: bytes) -> pd.DataFrame:
@@ -357,7 +407,7 @@ def parse_admin1(content: bytes, file_name: str = ADMIN1_FILE) -> pd.DataFrame:
                 "geonames",
                 file_name,
                 f"line {number}",
-                "expected 'CC.CODE<tab>name<tab>ascii<tab>id'",
+                f"expected 'CC.CODE<tab>name<tab>ascii<tab>id', found {len(fields)} fields",
             )
         country, code = fields[0].split(".", 1)
         rows.append(

@@ -3,9 +3,10 @@
 Any network's member list can be added with ``citydip import network_members <file>``: a
 UTF-8 CSV with the header ``network_id,name,country`` and, optionally, ``joined_year``,
 ``role``, ``admin1`` (the state or province, to tell namesakes apart) and ``source_url``.
-``country`` is an ISO code or a country name. Each file is a list as of one date (the
-date in its file name, or ``--as-of``): a city that a newer list of the same network no
-longer names has left by then, and its membership is ended, not deleted.
+``country`` is an ISO code or a country name. Columns are read by name, in any order; a
+column the format does not have is reported and not read. Each file is a list as of one
+date (the date in its file name, or ``--as-of``): a city that a newer list of the same
+network no longer names has left by then, and its membership is ended, not deleted.
 
 This module also holds what every member list source shares: the parsed frame's columns,
 the list date and the choice of files (every stored list, oldest first).
@@ -18,7 +19,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from assets.sources import ParseError, SourceFile, SourceInfo, read_csv
+from assets.sources import Parsed, ParseError, SourceFile, SourceInfo, read_csv
 from pipeline.snapshots import AS_OF, SnapshotStore
 
 SOURCE = SourceInfo(
@@ -74,10 +75,17 @@ def dated(file: SourceFile) -> str:
 
 
 def parse_members(content: bytes, file_name: str, as_of: str) -> pd.DataFrame:
-    """The list's rows in MEMBER_COLUMNS, values as written (empty cells null). A missing
-    required column or an unknown one stops the parse, naming it."""
+    """The list's rows in MEMBER_COLUMNS (see read_members)."""
+    return read_members(content, file_name, as_of).frame
+
+
+def read_members(content: bytes, file_name: str, as_of: str) -> Parsed:
+    """The list's rows in MEMBER_COLUMNS, values as written (empty cells null), read by
+    column name in any order, and the columns the format does not have (not read). A
+    missing required column, or one named twice, stops the parse, naming it."""
     file = read_csv(content, SOURCE.slug, file_name, lambda h: _check_header(h, file_name))
     header = [h.strip().lower() for h in file.header]
+    unknown = [h for h in header if h not in (*REQUIRED, *OPTIONAL)]
     rows = []
     for line, fields in file.records:
         record = {h: (f.strip() or None) for h, f in zip(header, fields, strict=True)}
@@ -96,25 +104,34 @@ def parse_members(content: bytes, file_name: str, as_of: str) -> pd.DataFrame:
                 "source_row": f"{file_name} line {line}",
             }
         )
-    return pd.DataFrame(rows, columns=MEMBER_COLUMNS, dtype="object")
+    return Parsed(pd.DataFrame(rows, columns=MEMBER_COLUMNS, dtype="object"), unknown)
 
 
 def _check_header(given: list[str], file_name: str) -> None:
+    """Refuse a header without a required column or with a column of the format twice;
+    an unknown column is let through, to be reported and not read."""
     header = [h.strip().lower() for h in given]
     missing = [c for c in REQUIRED if c not in header]
-    unknown = [c for c in header if c not in (*REQUIRED, *OPTIONAL)]
-    if missing or unknown or len(set(header)) != len(header):
+    twice = sorted({c for c in (*REQUIRED, *OPTIONAL) if header.count(c) > 1})
+    if missing or twice:
+        unknown = [c for c in header if c not in (*REQUIRED, *OPTIONAL)]
         raise ParseError(
             SOURCE.slug,
             file_name,
             "line 1",
             f"header {header} is not the member list layout: columns {list(REQUIRED)}, "
-            f"optionally {list(OPTIONAL)} (missing {missing}, unknown {unknown})",
+            f"optionally {list(OPTIONAL)} (missing {missing}, twice {twice}, "
+            f"unknown {unknown})",
         )
 
 
 def parse_file(content: bytes, file: SourceFile) -> pd.DataFrame:
-    return parse_members(content, file.file_name, dated(file))
+    return read_list(content, file).frame
+
+
+def read_list(content: bytes, file: SourceFile) -> Parsed:
+    """A stored list's rows, dated, and the columns its parser does not know."""
+    return read_members(content, file.file_name, dated(file))
 
 
 def check_import(file_name: str, content: bytes, as_of: str | None = None) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from assets.sources import ParseError, SourceFile, SourceInfo, read_csv
+from assets.sources import Parsed, ParseError, SourceFile, SourceInfo, read_csv
 
 SOURCE = SourceInfo(
     slug="registry",
@@ -21,7 +21,8 @@ SOURCE = SourceInfo(
     homepage="raw/registry/",
 )
 
-# The exact header of each file; a renamed, missing or extra column stops the run.
+# The columns of each file, read by name in any order: a renamed or missing column stops
+# the run; an extra one is reported and not read.
 COLUMNS: dict[str, tuple[str, ...]] = {
     "networks": (
         "network_id",
@@ -108,31 +109,42 @@ def select_files(folder: Path) -> dict[str, SourceFile]:
 
 
 def parse_registry_table(content: bytes, table: str, file_name: str) -> pd.DataFrame:
-    """A registry CSV as strings, empty cells as null, plus `source_row` ('file line N').
+    """A registry CSV as strings (see read_registry_table)."""
+    return read_registry_table(content, table, file_name).frame
+
+
+def read_registry_table(content: bytes, table: str, file_name: str) -> Parsed:
+    """A registry CSV as strings, empty cells as null, plus `source_row` ('file line N'),
+    and the columns the table does not have (not read).
 
     Types and code lists are checked when the core table is built, so a bad row is rejected
-    with its line named rather than stopping the run; a wrong header stops it.
+    with its line named rather than stopping the run. Columns are found by name; a column of
+    the table missing (or renamed), or one of them named twice, stops it.
     """
     expected = COLUMNS[table]
 
     def check_header(header: list[str]) -> None:
-        if tuple(header) != expected:
+        missing = [c for c in expected if c not in header]
+        twice = [c for c in expected if header.count(c) > 1]
+        if missing or twice:
             unknown = [c for c in header if c not in expected]
-            missing = [c for c in expected if c not in header]
             raise ParseError(
                 "registry",
                 file_name,
                 "line 1",
-                f"header differs from the {table} layout (unknown {unknown}, missing {missing})",
+                f"header differs from the {table} layout (unknown {unknown}, missing "
+                f"{missing}, twice {twice})",
             )
 
     file = read_csv(content, "registry", file_name, check_header)
+    at = {name: file.header.index(name) for name in expected}
     rows = []
     for line, fields in file.records:
         record: dict[str, str | None] = {
-            name: (value.strip() or None) for name, value in zip(expected, fields, strict=True)
+            name: (fields[i].strip() or None) for name, i in at.items()
         }
         record["source_row"] = f"{file_name} line {line}"
         rows.append(record)
     columns = [*expected, "source_row"]
-    return pd.DataFrame(rows, columns=columns, dtype="object")
+    unknown = [c for c in file.header if c not in expected]
+    return Parsed(pd.DataFrame(rows, columns=columns, dtype="object"), unknown)

@@ -141,6 +141,25 @@ SELECT ?country ?iso2 WHERE {
 }"""
 
 
+def selected_variables(query: str) -> tuple[str, ...]:
+    """The variables a query's first SELECT names, as its result's head.vars lists them:
+    'SELECT ?country ?iso2 WHERE {' -> ('country', 'iso2')."""
+    select = next(line for line in query.splitlines() if line.startswith("SELECT"))
+    return tuple(re.findall(r"\?(\w+)", select.split("WHERE")[0]))
+
+
+# What each kind of stored SPARQL response must bind: a result whose head.vars lacks one
+# (a variable renamed or dropped) fails the source, even when it has no solutions.
+SELECTED = {
+    "twinning": selected_variables(TWINNING_QUERY),
+    "membership": selected_variables(MEMBERSHIP_QUERY),
+    "network_labels": selected_variables(NETWORK_LABEL_QUERY),
+    "countries": selected_variables(COUNTRIES_QUERY),
+}
+# What each kind of stored wbgetentities response was asked for (its `props`).
+ENTITY_FIELDS = {"entities": ("labels", "claims"), "labels": ("labels",)}
+
+
 # ---------------------------------------------------------------------------------------
 # Fetching
 
@@ -346,7 +365,7 @@ def fetch_twinning(
         query = TWINNING_QUERY.format(limit=page_size, offset=offset)
         body = client.sparql(query)
         bundle.add("twinning", query, body)
-        rows = parse_sparql_json(body, f"twinning page at offset {offset}")
+        rows = parse_sparql_json(body, f"twinning page at offset {offset}", SELECTED["twinning"])
         statements = {row["statement"] for row in rows}
         for row in rows:
             qids.update(q for q in (qid_of(row["item"]), qid_of(row["twin"])) if q)
@@ -392,7 +411,7 @@ def fetch_memberships(
         query = MEMBERSHIP_QUERY.format(qid=network.qid)
         body = client.sparql(query)
         bundle.add("membership", query, body)
-        for row in parse_sparql_json(body, f"members of {network.qid}"):
+        for row in parse_sparql_json(body, f"members of {network.qid}", SELECTED["membership"]):
             if qid := qid_of(row.get("member")):
                 members.add(qid)
     return members
@@ -416,7 +435,8 @@ def fetch_entities(
         ids = ordered[start : start + batch]
         body = client.entities(ids)
         bundle.add("entities", "|".join(ids), body)
-        for entity in parse_entities(body, f"entities {ids[0]}..{ids[-1]}"):
+        where = f"entities {ids[0]}..{ids[-1]}"
+        for entity in parse_entities(body, where, ENTITY_FIELDS["entities"]):
             classes.update(entity.instance_of)
     return classes
 
@@ -561,11 +581,15 @@ def _term(term: Mapping[str, str], where: str) -> object:
     return value
 
 
-def parse_sparql_json(body: bytes, file_name: str) -> list[dict[str, Any]]:
+def parse_sparql_json(
+    body: bytes, file_name: str, variables: Iterable[str] = ()
+) -> list[dict[str, Any]]:
     """A SPARQL JSON result as one dict per solution: URIs and plain literals as str,
     language-tagged literals as LangString, numbers as int or float, WKT points as
     (latitude, longitude), dateTimes as their text. An unbound (optional) variable is
-    absent from the dict. Anything else raises ParseError naming file and solution."""
+    absent from the dict; a binding the query did not select is kept and not read. A
+    result whose head.vars lacks one of `variables` (what the query selects), and
+    anything else unreadable, raises ParseError naming file and position."""
     try:
         document = json.loads(body)
     except ValueError as error:
@@ -573,6 +597,16 @@ def parse_sparql_json(body: bytes, file_name: str) -> list[dict[str, Any]]:
     problem = sparql_document_problem(document)
     if problem:
         raise ParseError(SOURCE.slug, file_name, "top level", problem)
+    head = document["head"]
+    given = head.get("vars") if isinstance(head, dict) else None
+    missing = [v for v in variables if not isinstance(given, list) or v not in given]
+    if missing:
+        raise ParseError(
+            SOURCE.slug,
+            file_name,
+            "head",
+            f"variable(s) {missing} the query selects are not in head.vars {given}",
+        )
     rows = []
     for number, binding in enumerate(document["results"]["bindings"], start=1):
         where = f"solution {number}"
@@ -796,10 +830,11 @@ def parse_entity(entity: Mapping[str, Any]) -> Entity:
     )
 
 
-def parse_entities(body: bytes, file_name: str) -> list[Entity]:
+def parse_entities(body: bytes, file_name: str, fields: Sequence[str] = ()) -> list[Entity]:
     """Every entity in a wbgetentities response ({"entities": {...}}) or a single entity
-    object. Missing items ({"missing": ""}) are skipped; anything unreadable raises
-    ParseError naming the file and the entity."""
+    object. Missing items ({"missing": ""}) are skipped; an entity without one of `fields`
+    (what the request asked for) or anything else unreadable raises ParseError naming the
+    file and the entity. Fields not asked for are ignored."""
     try:
         document = json.loads(body)
     except ValueError as error:
@@ -819,6 +854,14 @@ def parse_entities(body: bytes, file_name: str) -> list[Entity]:
             raise ParseError(
                 SOURCE.slug, file_name, f"entity {key}", f"unreadable: {error!r}"
             ) from None
+        missing = [f for f in fields if f not in entity]
+        if missing:
+            raise ParseError(
+                SOURCE.slug,
+                file_name,
+                f"entity {key}",
+                f"no {missing} field: the request asked for {list(fields)}",
+            )
     return entities
 
 
@@ -855,28 +898,32 @@ def read_bundle(content: bytes, file_name: str = BUNDLE_FILE) -> Fetched:
             body = archive.read(member)
         except KeyError:
             raise ParseError(SOURCE.slug, file_name, member, "listed but missing") from None
-        if entry["kind"] == "twinning":
-            for s in twinning_statements(parse_sparql_json(body, where), where):
+        kind = entry["kind"]
+        # each response is checked against what its request asked for
+        rows = parse_sparql_json(body, where, SELECTED[kind]) if kind in SELECTED else []
+        found = parse_entities(body, where, ENTITY_FIELDS[kind]) if kind in ENTITY_FIELDS else []
+        if kind == "twinning":
+            for s in twinning_statements(rows, where):
                 statements[s.statement_id] = s
-        elif entry["kind"] == "countries":
-            for row in parse_sparql_json(body, where):
+        elif kind == "countries":
+            for row in rows:
                 qid, code = qid_of(row.get("country")), row.get("iso2")
                 if qid and isinstance(code, str) and re.fullmatch(r"[A-Z]{2}", code):
                     countries[qid] = code
-        elif entry["kind"] == "entities":
-            entities.update((e.qid, e) for e in parse_entities(body, where))
-        elif entry["kind"] == "membership":
-            for s in query_statements(parse_sparql_json(body, where), where, "member", "network"):
+        elif kind == "entities":
+            entities.update((e.qid, e) for e in found)
+        elif kind == "membership":
+            for s in query_statements(rows, where, "member", "network"):
                 memberships[s.statement_id] = s
-        elif entry["kind"] == "network_labels":
-            for row in parse_sparql_json(body, where):
+        elif kind == "network_labels":
+            for row in rows:
                 candidates.append(_candidate(row))
-        elif entry["kind"] == "labels":
-            for entity in parse_entities(body, where):
+        elif kind == "labels":
+            for entity in found:
                 if "en" in entity.labels:
                     class_labels[entity.qid] = entity.labels["en"]
         else:
-            raise ParseError(SOURCE.slug, file_name, member, f"unknown kind {entry['kind']!r}")
+            raise ParseError(SOURCE.slug, file_name, member, f"unknown kind {kind!r}")
     classes = {c for entity in entities.values() for c in entity.instance_of}
     for qid in classes - set(class_labels):  # a class that is also a linked item
         if qid in entities and "en" in entities[qid].labels:

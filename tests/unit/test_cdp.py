@@ -3,18 +3,21 @@ not know, the mapping into commitments and city_emissions, the open edition leav
 rows out, and facts read in the recorded files."""
 
 import csv
+import hashlib
 import io
 import re
 from pathlib import Path
 
+import dagster as dg
 import pandas as pd
 import pytest
 from pytest_httpserver import HTTPServer
 
 from assets.build import build_city_emissions, build_commitments, stable_id
 from assets.editions import RESTRICTED, attribution, open_edition
+from assets.parsed import parsed_cdp_emissions__inventories, parsed_cdp_targets__targets
 from assets.resolve import Resolver
-from assets.sources import ParseError, cdp
+from assets.sources import ParseError, SourceFile, cdp
 from assets.sources import cdp_emissions as emissions
 from assets.sources import cdp_targets as targets
 from pipeline.http import FetchError, build_session
@@ -127,6 +130,189 @@ def test_inventories_with_their_totals_and_how_each_was_read() -> None:
 def test_no_total_is_made_up_from_a_part() -> None:
     total, basis = emissions._total({k: None for k in emissions.FIGURES} | {"direct_tco2e": "5"})
     assert (total, basis) == (None, None)
+
+
+# ------------------------------------------------------------------------ schema drift
+# One test per kind of drift, run on both CDP datasets: a column the parser reads that is
+# missing or renamed fails the source; an added one is reported; order does not matter;
+# a number column holding text is rejected by name when the table is built.
+
+DATASETS = {
+    "targets": (TARGETS, targets.read_targets, "cdp_targets"),
+    "emissions": (EMISSIONS, emissions.read_emissions, "cdp_emissions"),
+}
+
+
+def cells(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode())))
+
+
+def as_csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode()
+
+
+def with_cell(content: bytes, line: int, header: str, value: str) -> bytes:
+    """The file with one cell (line as an editor counts it, column by header) changed."""
+    rows = cells(content)
+    rows[line - 1][rows[0].index(header)] = value
+    return as_csv(rows)
+
+
+@pytest.mark.parametrize("dataset", list(DATASETS))
+def test_an_added_column_is_a_warning_not_a_failure(dataset: str) -> None:
+    """CDP adds questions from year to year; a column the parser does not read is named,
+    and the rows read as before."""
+    content, read, _ = DATASETS[dataset]
+    rows = cells(content)
+    added = as_csv(
+        [[*rows[0][:3], "Mayor", *rows[0][3:]]] + [[*r[:3], "x", *r[3:]] for r in rows[1:]]
+    )
+    parsed = read(added, "c.csv")
+    assert parsed.unknown_columns == ["Mayor"]
+    pd.testing.assert_frame_equal(parsed.frame, read(content, "c.csv").frame)
+    assert read(content, "c.csv").unknown_columns == []
+
+
+@pytest.mark.parametrize(
+    ("dataset", "asset", "rows"),
+    [
+        ("targets", parsed_cdp_targets__targets, 5),
+        ("emissions", parsed_cdp_emissions__inventories, 2),
+    ],
+    ids=["targets", "emissions"],
+)
+def test_the_parsed_asset_logs_an_added_column_naming_source_and_file(
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+    dataset: str,
+    asset: dg.AssetsDefinition,
+    rows: int,
+) -> None:
+    """The warning reaches the run log and the asset's metadata, as the Net Zero
+    Tracker's does."""
+    content, _, source = DATASETS[dataset]
+    table = cells(content)
+    added = as_csv([[*table[0], "Mayor"], *([*r, "x"] for r in table[1:])])
+    path = tmp_path / "2021.csv"
+    path.write_bytes(added)
+    file = SourceFile(
+        source, "file", "snap", path.name, str(path), "test",
+        hashlib.sha256(added).hexdigest(), len(added),
+    )  # fmt: skip
+    output = asset(dg.build_asset_context(), **{f"raw_{source}": {"file": file}})
+    assert (
+        f"WARNING - system - {source}: 2021.csv: columns the parser does not know, "
+        "not read: ['Mayor']" in capfd.readouterr().err
+    )
+    assert output.metadata["unknown_columns"].text == "Mayor"
+    assert len(output.value) == rows
+
+
+@pytest.mark.parametrize(
+    ("dataset", "header", "column"),
+    [
+        ("targets", "Target year", "target_year"),
+        ("emissions", "Accounting year", "accounting_year"),
+        (
+            "emissions",
+            "TOTAL Scope 1 Emissions (metric tonnes CO2e)",
+            "total_scope_1_emissions_metric_tonnes_co2e",
+        ),
+    ],
+)
+def test_a_removed_column_fails_naming_it(dataset: str, header: str, column: str) -> None:
+    content, read, source = DATASETS[dataset]
+    rows = cells(content)
+    at = rows[0].index(header)
+    removed = as_csv([r[:at] + r[at + 1 :] for r in rows])
+    with pytest.raises(ParseError) as error:
+        read(removed, "c.csv")
+    assert str(error.value) == (
+        f"{source}: c.csv, line 1: header not the dataset's: unknown [], missing "
+        f"['{column}'], read alike []"
+    )
+
+
+def test_a_renamed_emissions_column_fails_naming_both_names() -> None:
+    renamed = EMISSIONS.replace(b"Accounting year", b"Inventory year", 1)
+    with pytest.raises(ParseError) as error:
+        emissions.parse_emissions(renamed, "e.csv")
+    assert str(error.value) == (
+        "cdp_emissions: e.csv, line 1: header not the dataset's: unknown ['Inventory year'], "
+        "missing ['accounting_year'], read alike []"
+    )
+
+
+@pytest.mark.parametrize("dataset", list(DATASETS))
+def test_reordered_columns_parse_to_the_same_rows(dataset: str) -> None:
+    content, read, _ = DATASETS[dataset]
+    reordered = as_csv([row[::-1] for row in cells(content)])
+    assert cells(reordered)[0][0] == "Last update"
+    pd.testing.assert_frame_equal(read(reordered, "c.csv").frame, read(content, "c.csv").frame)
+
+
+def test_a_target_year_in_words_is_rejected_naming_line_and_column(resolver: Resolver) -> None:
+    """CDP's numbers are read as text; validation rejects a row whose number is not one,
+    with its line, column and value, and keeps the others."""
+    changed = with_cell(TARGETS, 2, "Target year", "twenty-thirty")
+    frame = targets.parse_targets(changed, "t.csv")
+    assert frame["target_year"].iloc[0] == "twenty-thirty"
+    built = build_commitments(as_parsed(frame, "cdp_targets"), resolver)
+    (reject,) = built.rejected[built.rejected["column_name"] == "target_year"].to_dict("records")
+    assert (reject["source_row"], reject["rule"], reject["value"]) == (
+        "t.csv line 2",
+        "coerce_dtype('Int64')",
+        "twenty-thirty",
+    )
+    # Portland's other target and Taipei's stay
+    assert built.table[["city_id", "target_year"]].values.tolist() == [
+        [PORTLAND_OR, 2050],
+        [TAIPEI, 2030],
+    ]
+
+
+def test_a_population_in_words_is_kept_not_nulled() -> None:
+    """CDP's population is evidence for the resolver, not a commitment's column: text
+    that is no number stays as written in the parsed rows instead of becoming null."""
+    changed = with_cell(TARGETS, 2, "Population", "n/a")
+    frame = targets.parse_targets(changed, "t.csv")
+    assert frame["population"].tolist()[:2] == ["n/a", 650000.0]
+
+
+@pytest.mark.parametrize(
+    ("header", "column"),
+    [
+        ("Population", "population"),
+        ("Population Year", "population_year"),
+        ("TOTAL Scope 1 Emissions (metric tonnes CO2e)", "scope1_tco2e"),
+    ],
+)
+def test_an_emissions_number_in_words_rejects_its_row_naming_the_column(
+    resolver: Resolver, header: str, column: str
+) -> None:
+    changed = with_cell(EMISSIONS, 2, header, "n/a")
+    frame = as_parsed(emissions.parse_emissions(changed, "e.csv"), "cdp_emissions")
+    built = build_city_emissions(frame, resolver)
+    (reject,) = built.rejected.to_dict("records")
+    assert (reject["source_row"], reject["column_name"], reject["value"]) == (
+        "e.csv line 2",
+        column,
+        "n/a",
+    )
+    assert reject["rule"].startswith("coerce_dtype(")
+    assert built.table["source_id"].tolist() == ["900003"]  # Taipei's row is kept
+
+
+def test_an_accounting_year_in_words_is_published_as_stated(resolver: Resolver) -> None:
+    """The period is text by design; one not stated as 'YYYY-MM-DD - YYYY-MM-DD' gives no
+    inventory_year, and the row keeps the words, so the null has its reason beside it."""
+    changed = with_cell(EMISSIONS, 2, "Accounting year", "twenty-nineteen")
+    frame = as_parsed(emissions.parse_emissions(changed, "e.csv"), "cdp_emissions")
+    table = build_city_emissions(frame, resolver).table.set_index("city_id")
+    assert pd.isna(table.loc[PORTLAND_OR, "inventory_year"])
+    assert table.loc[PORTLAND_OR, "accounting_period"] == "twenty-nineteen"
 
 
 # -------------------------------------------------------------------- into the tables

@@ -6,6 +6,7 @@ import re
 import socket
 import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -58,8 +59,119 @@ def test_a_row_with_a_missing_column_stops_the_parse_naming_the_line() -> None:
 def test_a_non_numeric_population_stops_the_parse() -> None:
     fields = SAMPLE.read_text().splitlines()[0].split("\t")
     fields[14] = "many"
-    with pytest.raises(ParseError, match="numeric column"):
+    with pytest.raises(ParseError) as error:
         geonames.parse_cities("\t".join(fields).encode(), "cities15000.txt")
+    assert str(error.value) == (
+        "geonames: cities15000.txt, line 1: population 'many' is not a whole number"
+    )
+
+
+# Schema drift in the headerless dump files: their columns are known by position only, so
+# drift shows as a line with another number of fields, or as text in a number column.
+
+COUNTRY_INFO = FIXTURES / "geonames" / "countryInfo.txt"
+ADMIN1 = FIXTURES / "geonames" / "admin1CodesASCII.txt"
+
+
+def edited(path: Path, line: int, edit: Callable[[list[str]], list[str]]) -> bytes:
+    """The file with one line's tab-separated fields edited."""
+    lines = path.read_text().splitlines()
+    lines[line - 1] = "\t".join(edit(lines[line - 1].split("\t")))
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.mark.parametrize(
+    ("parse", "path", "line", "message"),
+    [
+        (geonames.parse_cities, SAMPLE, 2, "expected 19 tab-separated columns, found 18"),
+        (geonames.parse_countries, COUNTRY_INFO, 3, "expected 19 columns, found 18"),
+        (
+            geonames.parse_admin1,
+            ADMIN1,
+            2,
+            "expected 'CC.CODE<tab>name<tab>ascii<tab>id', found 3 fields",
+        ),
+    ],
+    ids=["cities", "countries", "admin1"],
+)
+def test_a_removed_column_fails_naming_the_line(
+    parse: Callable[[bytes, str], object], path: Path, line: int, message: str
+) -> None:
+    """A line short of a field: a column removed (in that line or in the whole file)."""
+    content = edited(path, line, lambda fields: fields[:2] + fields[3:])
+    with pytest.raises(ParseError) as error:
+        parse(content, path.name)
+    assert str(error.value) == f"geonames: {path.name}, line {line}: {message}"
+
+
+@pytest.mark.parametrize(
+    ("parse", "path", "message"),
+    [
+        (geonames.parse_cities, SAMPLE, "expected 19 tab-separated columns, found 20"),
+        (geonames.parse_countries, COUNTRY_INFO, "expected 19 columns, found 20"),
+        (
+            geonames.parse_admin1,
+            ADMIN1,
+            "expected 'CC.CODE<tab>name<tab>ascii<tab>id', found 5 fields",
+        ),
+    ],
+    ids=["cities", "countries", "admin1"],
+)
+def test_an_added_column_fails_naming_the_line(
+    parse: Callable[[bytes, str], object], path: Path, message: str
+) -> None:
+    """Unlike the header-based sources, an added column here fails: with no header, a
+    column added at the end cannot be told from one inserted before the columns read."""
+    content = edited(path, 2, lambda fields: [*fields[:1], "new", *fields[1:]])
+    with pytest.raises(ParseError) as error:
+        parse(content, path.name)
+    assert str(error.value) == f"geonames: {path.name}, line 2: {message}"
+
+
+def test_swapped_columns_of_different_types_fail_naming_the_line() -> None:
+    """Reordered columns can only be caught by their content: a name where population or
+    the geonameid stands is no number. Swaps of columns of the same type (name and ascii
+    name, latitude and longitude, the admin codes, timezone and feature code) cannot be
+    detected at all and would parse to wrong values: GeoNames documents a fixed order."""
+    swapped = [line.split("\t") for line in SAMPLE.read_text().splitlines()]
+    for fields in swapped[1:]:  # the file from line 2 on has name and population swapped
+        fields[1], fields[14] = fields[14], fields[1]
+    content = "\n".join("\t".join(fields) for fields in swapped).encode()
+    with pytest.raises(ParseError) as error:
+        geonames.parse_cities(content, "cities15000.txt")
+    assert str(error.value) == (
+        "geonames: cities15000.txt, line 2: population 'Prague' is not a whole number"
+    )
+    countries = edited(COUNTRY_INFO, 3, lambda f: [*f[:4], f[16], *f[5:16], f[4], *f[17:]])
+    with pytest.raises(ParseError) as error:
+        geonames.parse_countries(countries)
+    assert (
+        str(error.value) == "geonames: countryInfo.txt, line 3: geonameid 'Czechia' is not a number"
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "change"),
+    [
+        (
+            geonames.COUNTRY_HEADER.replace("\tCountry\t", "\tCountry name\t"),
+            "missing ['Country'], unknown ['Country name']",
+        ),
+        (geonames.COUNTRY_HEADER.replace("\tgeonameid", ""), "missing ['geonameid'], unknown []"),
+        (geonames.COUNTRY_HEADER.replace("ISO3\tISO-Numeric", "ISO-Numeric\tISO3"), "moved"),
+    ],
+    ids=["renamed", "removed", "moved"],
+)
+def test_a_changed_country_header_fails_naming_its_columns(header: str, change: str) -> None:
+    """countryInfo.txt does state its columns in a comment line; its rows are still read
+    by position, so any change to that line stops the parse, naming what changed."""
+    content = COUNTRY_INFO.read_text().replace(geonames.COUNTRY_HEADER, header)
+    with pytest.raises(ParseError) as error:
+        geonames.parse_countries(content.encode())
+    assert str(error.value) == (
+        f"geonames: countryInfo.txt, line 1: the column header is not the documented one "
+        f"({change}); its rows are read by position, so any change stops the parse"
+    )
 
 
 def test_non_utf8_bytes_are_a_parse_error() -> None:

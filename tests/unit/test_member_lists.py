@@ -4,11 +4,13 @@ memberships built across dated lists (a city a newer list leaves out has left)."
 import re
 from pathlib import Path
 
+import dagster as dg
 import pandas as pd
 import pytest
 
 from assets.build import stable_id
 from assets.build_members import build_list_memberships, end_memberships
+from assets.parsed import member_lists_asset
 from assets.resolve import Resolver
 from assets.sources import ParseError
 from assets.sources import eurocities_members as eurocities
@@ -89,13 +91,21 @@ def test_generic_csv_reads_required_and_optional_columns() -> None:
 @pytest.mark.parametrize(
     ("header", "problem"),
     [
-        ("network_id,name,joined_year", "missing ['country']"),
-        ("network_id,name,country,joinded_year", "unknown ['joinded_year']"),
+        ("network_id,name,joined_year", "missing ['country'], twice [], unknown []"),
+        ("network_id,city,country", "missing ['name'], twice [], unknown ['city']"),
+        ("network_id,name,country,name", "missing [], twice ['name'], unknown []"),
     ],
+    ids=["missing", "renamed", "twice"],
 )
 def test_generic_csv_with_a_header_it_does_not_know_fails(header: str, problem: str) -> None:
-    with pytest.raises(ParseError, match=r"members.csv, line 1: header .*" + re.escape(problem)):
-        members.parse_members(f"{header}\nc40,Prague,CZ\n".encode(), "members.csv", "2025")
+    """A required column removed or renamed, or one named twice, fails the list; the
+    message names the columns."""
+    content = f"{header}\nc40,Prague,CZ{',x' * (header.count(',') - 2)}\n".encode()
+    with pytest.raises(ParseError) as error:
+        members.parse_members(content, "members.csv", "2025")
+    message = str(error.value)
+    assert message.startswith("network_members: members.csv, line 1: header [")
+    assert message.endswith(f"({problem})")
 
 
 def test_generic_csv_with_a_short_row_fails_naming_the_line() -> None:
@@ -123,6 +133,103 @@ def test_every_stored_list_is_read_oldest_first(tmp_path: Path) -> None:
     store.store("eurocities_members", "older.txt", [b"a"], "x", "facts", as_of="2024-06")
     files = members.select_lists(store, "eurocities_members")
     assert [members.dated(f) for f in files.values() if f] == ["2024-06", "2025-06"]
+
+
+# ------------------------------------------------------------------------ schema drift
+
+GENERIC = (
+    "network_id,name,country,joined_year,role,admin1\n"
+    "c40,Portland,US,2008,,OR\n"
+    "c40,Prague,CZ,,founding_member,\n"
+)
+
+
+def test_an_added_column_is_a_warning_not_a_failure() -> None:
+    """A list with a column of its own (a mayor, a website) still reads; the column is
+    named so the run log can report it."""
+    added = "\n".join(
+        line + (",mayor" if number == 0 else f",m{number}")
+        for number, line in enumerate(GENERIC.splitlines())
+    )
+    parsed = members.read_members(added.encode(), "c40.2025-01.csv", "2025-01")
+    assert parsed.unknown_columns == ["mayor"]
+    original = members.read_members(GENERIC.encode(), "c40.2025-01.csv", "2025-01")
+    assert original.unknown_columns == []
+    pd.testing.assert_frame_equal(parsed.frame, original.frame)
+
+
+def test_reordered_columns_parse_to_the_same_rows() -> None:
+    """Columns are read by name: the same list in another column order is the same rows."""
+    rows = [line.split(",") for line in GENERIC.splitlines()]
+    order = [5, 2, 4, 1, 3, 0]
+    reordered = "".join(",".join(row[i] for i in order) + "\n" for row in rows)
+    assert reordered.startswith("admin1,country,role,name,joined_year,network_id\n")
+    pd.testing.assert_frame_equal(
+        members.parse_members(reordered.encode(), "c40.2025-01.csv", "2025-01"),
+        members.parse_members(GENERIC.encode(), "c40.2025-01.csv", "2025-01"),
+    )
+
+
+def test_the_parsed_asset_logs_an_added_column_naming_source_and_file(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Each list with a column the parser does not know is named in the run log and the
+    asset's metadata; a list without one is not."""
+    store = SnapshotStore(tmp_path)
+    plain = b"network_id,name,country\nc40,Prague,CZ\n"
+    extra = b"network_id,name,country,mayor\nc40,Prague,CZ,x\nc40,Lima,PE,y\n"
+    store.store("network_members", "c40.2024-01.csv", [plain], "x", "facts", as_of="2024-01")
+    store.store("network_members", "c40.2025-01.csv", [extra], "x", "facts", as_of="2025-01")
+    asset = member_lists_asset("network_members")
+    output = asset(dg.build_asset_context(), files=members.select_lists(store, "network_members"))
+    assert output.value["source_row"].tolist() == [
+        "c40.2024-01.csv line 2",
+        "c40.2025-01.csv line 2",
+        "c40.2025-01.csv line 3",
+    ]
+    log = capfd.readouterr().err
+    assert (
+        "WARNING - system - network_members: c40.2025-01.csv: columns the parser does not "
+        "know, not read: ['mayor']" in log
+    )
+    assert "c40.2024-01.csv: columns" not in log
+    assert output.metadata["unknown_columns"].text == "c40.2025-01.csv: mayor"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        # a heading above the list is read as a name, and the first name as its country
+        (
+            "Full members\nPrague\nczech republic\n",
+            "line 2: expected the country of 'Full members' (line 1), found 'Prague'",
+        ),
+        # a line added under each member (here its membership since) puts them out of step
+        (
+            "Prague\nczech republic\nsince 1991\nTel Aviv\nisrael\n",
+            "line 4: expected the country of 'since 1991' (line 3), found 'Tel Aviv'",
+        ),
+        # the country line removed
+        (
+            "Prague\nTel Aviv\n",
+            "line 2: expected the country of 'Prague' (line 1), found 'Tel Aviv'",
+        ),
+        # country before name: only caught because a city's name is no country's
+        (
+            "czech republic\nPrague\nisrael\nTel Aviv\n",
+            "line 2: expected the country of 'czech republic' (line 1), found 'Prague'",
+        ),
+    ],
+    ids=["heading-added", "line-added", "country-removed", "name-and-country-swapped"],
+)
+def test_a_changed_eurocities_layout_fails_naming_the_line(text: str, message: str) -> None:
+    """The page copy has no header: its columns are the alternating name and country
+    lines, and any change to that layout is caught where a country line names no country.
+    A heading that happens to be a country's name, or a swap where every city is named
+    like a country, would not be caught."""
+    with pytest.raises(ParseError) as error:
+        eurocities.parse_members(text.encode(), "e.2025-06.txt", "2025-06")
+    assert str(error.value) == f"eurocities_members: e.2025-06.txt, {message}"
 
 
 # ------------------------------------------------------------------------- memberships

@@ -1,17 +1,20 @@
 """The Net Zero Tracker export: a strict parser of the live .xlsx layout, its mapping into
 commitments and assessments, and the facts the recorded export states."""
 
+import hashlib
 import io
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import dagster as dg
 import pandas as pd
 import pytest
 
 from assets.build import build_assessments, build_commitments, stable_id
+from assets.parsed import parsed_net_zero_tracker
 from assets.resolve import Resolver
-from assets.sources import ParseError
+from assets.sources import ParseError, SourceFile
 from assets.sources import net_zero_tracker as nzt
 from pipeline.snapshots import SnapshotStore
 from tests.conftest import NZT_ROWS, nzt_workbook, require_shared_data
@@ -97,6 +100,45 @@ def test_an_added_column_is_reported_not_fatal() -> None:
     export = parsed(nzt_workbook(columns=(*nzt.EXPORT_COLUMNS, "scope_4")))
     assert export.unknown_columns == ["scope_4"]
     assert len(export.cities) == 4
+
+
+def test_the_parsed_asset_logs_an_added_column_naming_source_and_file(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    content = nzt_workbook(columns=(*nzt.EXPORT_COLUMNS, "scope_4"))
+    path = tmp_path / FILE
+    path.write_bytes(content)
+    file = SourceFile(
+        "net_zero_tracker", "export", "snap", FILE, str(path), "test",
+        hashlib.sha256(content).hexdigest(), len(content),
+    )  # fmt: skip
+    outputs = list(parsed_net_zero_tracker(dg.build_asset_context(), {"export": file}))
+    assert (
+        f"WARNING - system - net_zero_tracker: {FILE}: columns the parser does not know, "
+        "not read: ['scope_4']" in capfd.readouterr().err
+    )
+    assert [o.metadata["unknown_columns"].text for o in outputs] == ["scope_4", "scope_4"]
+
+
+def test_a_removed_column_fails_naming_it() -> None:
+    columns = tuple(c for c in nzt.EXPORT_COLUMNS if c != "population")
+    with pytest.raises(ParseError) as error:
+        parsed(nzt_workbook(columns=columns))
+    message = str(error.value)
+    assert message.startswith(f"net_zero_tracker: {FILE}, sheet 'Sheet1' row 1: ")
+    assert "missing column(s) ['population']" in message
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [tuple(reversed(nzt.EXPORT_COLUMNS)), tuple(sorted(nzt.EXPORT_COLUMNS))],
+    ids=["reversed", "sorted"],
+)
+def test_reordered_columns_parse_to_the_same_rows(columns: tuple[str, ...]) -> None:
+    """Columns are found by name in the header row, so their order does not matter."""
+    export = parsed(nzt_workbook(columns=columns))
+    pd.testing.assert_frame_equal(export.cities, parsed().cities)
+    assert (export.skipped, export.unknown_columns) == ({"Region": 1, "Country": 1}, [])
 
 
 def test_a_file_that_is_no_workbook_fails_clearly() -> None:

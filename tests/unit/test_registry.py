@@ -2,13 +2,20 @@
 layout stops the run with the file and line named."""
 
 import csv
+import io
 from pathlib import Path
 
+import dagster as dg
+import pandas as pd
 import pytest
 
+from assets.build import build_commitments, build_networks
+from assets.parsed import registry_table_asset
+from assets.resolve import Resolver
 from assets.sources import ParseError, registry
 from pipeline.paths import PROJECT_ROOT
 from schemas.codes import AGREEMENT_KINDS, COMMITMENT_KINDS, MEMBERSHIP_ROLES, NETWORK_FOCUS
+from tests.conftest import small_gazetteer
 
 REGISTRY = PROJECT_ROOT / "raw" / "registry"
 
@@ -102,3 +109,121 @@ def test_a_record_spanning_lines_is_named_by_its_first_line(tmp_path: Path) -> N
 def test_a_missing_registry_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ParseError, match=r"networks\.csv, file: missing"):
         registry.select_files(tmp_path)
+
+
+# ------------------------------------------------------------------------ schema drift
+
+
+def cells(table: str) -> list[list[str]]:
+    with open(REGISTRY / f"{table}.csv", newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def as_csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    return out.getvalue().encode()
+
+
+def test_a_removed_column_fails_naming_it() -> None:
+    rows = cells("memberships")
+    at = rows[0].index("role")
+    content = as_csv([row[:at] + row[at + 1 :] for row in rows])
+    with pytest.raises(ParseError) as error:
+        registry.parse_registry_table(content, "memberships", "memberships.csv")
+    assert str(error.value) == (
+        "registry: memberships.csv, line 1: header differs from the memberships layout "
+        "(unknown [], missing ['role'], twice [])"
+    )
+
+
+def test_a_column_named_twice_fails_naming_it() -> None:
+    rows = cells("commitments")
+    content = as_csv([[*row, row[0]] for row in rows])
+    with pytest.raises(ParseError, match=r"commitments.csv, line 1: .*twice \['city_name'\]"):
+        registry.parse_registry_table(content, "commitments", "commitments.csv")
+
+
+def test_an_added_column_is_a_warning_not_a_failure() -> None:
+    """The registry is curated by hand: a column added ahead of the code that reads it is
+    named, and the rows read as before."""
+    rows = cells("agreements")
+    added = [[*row[:2], "checked_by" if n == 0 else "ab", *row[2:]] for n, row in enumerate(rows)]
+    result = registry.read_registry_table(as_csv(added), "agreements", "agreements.csv")
+    assert result.unknown_columns == ["checked_by"]
+    pd.testing.assert_frame_equal(result.frame, parsed("agreements"))
+    original = (REGISTRY / "agreements.csv").read_bytes()
+    assert registry.read_registry_table(original, "agreements", "x").unknown_columns == []
+
+
+@pytest.mark.parametrize("table", list(registry.COLUMNS))
+def test_reordered_columns_parse_to_the_same_rows(table: str) -> None:
+    """Columns are found by name: every committed file, its columns reversed, reads the
+    same rows from the same lines."""
+    content = as_csv([row[::-1] for row in cells(table)])
+    frame = registry.parse_registry_table(content, table, f"{table}.csv")
+    pd.testing.assert_frame_equal(frame, parsed(table))
+
+
+def test_the_parsed_asset_logs_an_added_column_naming_source_and_file(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    rows = cells("commitments")
+    content = as_csv([[*rows[0], "reviewer"], *([*r, "x"] for r in rows[1:])])
+    (tmp_path / "commitments.csv").write_bytes(content)
+    for table in registry.COLUMNS:
+        if table != "commitments":
+            (tmp_path / f"{table}.csv").write_bytes((REGISTRY / f"{table}.csv").read_bytes())
+    files = registry.select_files(tmp_path)
+    output = registry_table_asset("commitments")(dg.build_asset_context(), raw_registry=files)
+    assert (
+        "WARNING - system - registry: commitments.csv: columns the parser does not know, "
+        "not read: ['reviewer']" in capfd.readouterr().err
+    )
+    assert output.metadata["unknown_columns"].text == "reviewer"
+    assert len(output.value) == len(rows) - 1
+
+
+def test_a_year_in_words_is_rejected_naming_line_and_column(tmp_path: Path) -> None:
+    """Registry values are read as text; the builder rejects a row whose number is not one,
+    naming its line, column and value, and keeps the others."""
+    header = list(registry.COLUMNS["commitments"])
+    row = dict.fromkeys(header, "")
+    row |= {"city_name": "Prague", "country_code": "CZ", "kind": "climate_neutral"}
+    row |= {"source_url": "https://example.org/prague"}
+    rows = [
+        header,
+        list((row | {"target_year": "twenty-thirty"}).values()),
+        list((row | {"target_year": "2050"}).values()),
+    ]
+    frame = registry.parse_registry_table(as_csv(rows), "commitments", "commitments.csv")
+    frame = frame.assign(source="registry", snapshot_id="registry-commitments-abc")
+    built = build_commitments(frame, Resolver.from_frames(small_gazetteer()))
+    (reject,) = built.rejected.to_dict("records")
+    assert (reject["source_row"], reject["column_name"], reject["value"], reject["rule"]) == (
+        "commitments.csv line 2",
+        "target_year",
+        "twenty-thirty",
+        "coerce_dtype('Int64')",
+    )
+    assert built.table["target_year"].tolist() == [2050]
+
+
+def test_a_founded_year_in_words_is_rejected_naming_line_and_column() -> None:
+    """A year that is not a number rejects its network by name. member_count_stated is
+    free text by design ('>2,500'), so words there are kept verbatim."""
+    rows = cells("networks")
+    rows[1][rows[0].index("founded_year")] = "two thousand five"
+    rows[2][rows[0].index("member_count_stated")] = "about a hundred"
+    frame = registry.parse_registry_table(as_csv(rows), "networks", "networks.csv")
+    frame = frame.assign(source="registry", snapshot_id="registry-networks-abc")
+    built, _ = build_networks(frame, Resolver.from_frames(small_gazetteer()))
+    (reject,) = built.rejected.to_dict("records")
+    assert (reject["source_row"], reject["column_name"], reject["value"]) == (
+        "networks.csv line 2",
+        "founded_year",
+        "two thousand five",
+    )
+    assert "c40" not in set(built.table["network_id"])
+    assert len(built.table) == len(rows) - 2
+    assert "about a hundred" in set(built.table["member_count_stated"])

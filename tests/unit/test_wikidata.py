@@ -4,6 +4,7 @@ fixtures in the live format, and the client's etiquette against a fake HTTP serv
 import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,141 @@ def test_a_bad_sparql_body_is_a_parse_error_naming_file_and_position(
     message = str(raised.value)
     assert message.startswith(f"wikidata: twinning page at offset 0, {position}: ")
     assert problem in message
+
+
+# --- schema drift in the JSON responses ----------------------------------------------------
+# JSON is read by name: an extra binding or field is ignored (that is fine: it is not
+# read), order does not matter, and a variable or field the parser reads that is missing
+# fails the source, naming it.
+
+
+def edited_page(edit: Callable[[dict[str, Any]], None]) -> bytes:
+    """twinning-page-1.json with its document edited."""
+    document = json.loads(fixture("twinning-page-1.json"))
+    edit(document)
+    return json.dumps(document).encode()
+
+
+def statements_of(body: bytes) -> list[wd.Statement]:
+    rows = wd.parse_sparql_json(body, "page-1", wd.SELECTED["twinning"])
+    return wd.twinning_statements(rows, "page-1")
+
+
+def test_an_extra_binding_does_not_break_the_parse() -> None:
+    def add_population(document: dict[str, Any]) -> None:
+        document["head"]["vars"].append("population")
+        for binding in document["results"]["bindings"]:
+            binding["population"] = {"type": "literal", "value": "many"}
+
+    assert statements_of(edited_page(add_population)) == statements_of(
+        fixture("twinning-page-1.json")
+    )
+
+
+def test_reordered_variables_parse_to_the_same_rows() -> None:
+    def reverse(document: dict[str, Any]) -> None:
+        document["head"]["vars"].reverse()
+        bindings = document["results"]["bindings"]
+        bindings[:] = [dict(reversed(binding.items())) for binding in bindings]
+
+    body = fixture("twinning-page-1.json")
+    assert wd.parse_sparql_json(edited_page(reverse), "p") == wd.parse_sparql_json(body, "p")
+
+
+def rename_variable(old: str, new: str | None) -> Callable[[dict[str, Any]], None]:
+    """An edit renaming a variable in head.vars and every solution (None: removing it)."""
+
+    def edit(document: dict[str, Any]) -> None:
+        names = document["head"]["vars"]
+        names[:] = [n for n in (new if n == old else n for n in names) if n is not None]
+        for binding in document["results"]["bindings"]:
+            if old in binding:
+                term = binding.pop(old)
+                if new is not None:
+                    binding[new] = term
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("edit", "missing", "given"),
+    [
+        (rename_variable("twin", "partner"), "twin", "partner"),
+        # an optional variable too: without it every start date would silently be lost
+        (rename_variable("start", None), "start", None),
+    ],
+    ids=["renamed", "removed"],
+)
+def test_a_selected_variable_missing_from_head_fails_naming_it(
+    edit: Callable[[dict[str, Any]], None], missing: str, given: str | None
+) -> None:
+    body = edited_page(edit)
+    with pytest.raises(ParseError) as error:
+        statements_of(body)
+    names = json.loads(body)["head"]["vars"]
+    assert str(error.value) == (
+        f"wikidata: page-1, head: variable(s) ['{missing}'] the query selects are not in "
+        f"head.vars {names}"
+    )
+    assert given is None or given in names
+    # without the names asked for, the parse itself stays generic
+    assert len(wd.parse_sparql_json(body, "page-1")) == 3
+
+
+def test_a_stored_response_without_a_selected_variable_fails_even_with_no_solutions() -> None:
+    """A stored fetch is checked against the query each response answers, so a renamed
+    variable is caught where no solution shows it."""
+    countries = {"head": {"vars": ["country", "code"]}, "results": {"bindings": []}}
+    bundle = wd.ResponseBundle()
+    bundle.add("countries", wd.COUNTRIES_QUERY, json.dumps(countries).encode())
+    with pytest.raises(ParseError) as error:
+        wd.read_bundle(b"".join(bundle.chunks()))
+    assert str(error.value) == (
+        "wikidata: wikidata-responses.zip:00001-countries.json, head: variable(s) ['iso2'] "
+        "the query selects are not in head.vars ['country', 'code']"
+    )
+
+
+def test_every_stored_query_lists_what_its_parser_reads() -> None:
+    assert wd.SELECTED["countries"] == ("country", "iso2")
+    assert wd.SELECTED["twinning"] == (
+        "item", "twin", "statement", "rank", "start", "startPrecision", "end",
+        "endPrecision", "reference",
+    )  # fmt: skip
+    assert wd.SELECTED["membership"][:2] == ("member", "network")
+    assert wd.SELECTED["network_labels"] == (
+        "network", "name", "item", "itemLabel", "itemDescription",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("field", ["claims", "labels"])
+def test_an_entity_without_a_field_it_was_asked_for_fails_naming_it(field: str) -> None:
+    entities = json.loads(fixture("wbgetentities.json"))
+    del entities["entities"]["Q3955"][field]
+    with pytest.raises(ParseError) as error:
+        wd.parse_entities(json.dumps(entities).encode(), "batch", wd.ENTITY_FIELDS["entities"])
+    assert str(error.value) == (
+        f"wikidata: batch, entity Q3955: no ['{field}'] field: the request asked for "
+        "['labels', 'claims']"
+    )
+
+
+def test_a_labels_only_entity_reads_where_only_labels_were_asked_for() -> None:
+    entities = json.loads(fixture("wbgetentities.json"))
+    body = json.dumps({"entities": {"Q1549591": entities["entities"]["Q1549591"]}}).encode()
+    (big_city,) = wd.parse_entities(body, "classes", wd.ENTITY_FIELDS["labels"])
+    assert big_city.labels["en"] == "big city"
+    with pytest.raises(ParseError, match=r"entity Q1549591: no \['claims'\] field"):
+        wd.parse_entities(body, "classes", wd.ENTITY_FIELDS["entities"])
+
+
+def test_an_extra_entity_field_is_ignored() -> None:
+    entities = json.loads(fixture("wbgetentities.json"))
+    entities["entities"]["Q3955"]["sitelinks"] = {"dewiki": {"title": "Weimar"}}
+    entities["entities"]["Q3955"]["claims"]["P9999"] = [{"rank": "normal"}]
+    parsed = {e.qid: e for e in wd.parse_entities(json.dumps(entities).encode(), "batch")}
+    original = {e.qid: e for e in wd.parse_entities(fixture("wbgetentities.json"), "batch")}
+    assert parsed == original
 
 
 # --- entity JSON -------------------------------------------------------------------------
