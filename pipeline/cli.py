@@ -243,6 +243,9 @@ def find_release(name: str, edition: str) -> Path | None:
     """A release folder: a path first, else a version (or `latest`) of the edition's
     releases; None, said on stderr, when there is neither."""
     root = paths.full_releases_dir() if edition == "full" else paths.releases_dir()
+    if not name.isprintable():  # NUL, a newline, a bidirectional override...
+        print(f"citydip: no release {name!r}: the name has a control character", file=sys.stderr)
+        return None
     folder = next((f for f in (Path(name), root / name) if f.is_dir()), None)
     if folder is None:
         print(

@@ -41,7 +41,8 @@ TABLES = tuple(PUBLISHED)
 DICTIONARY_FILE = "DATA_DICTIONARY.md"
 REPORT_FILE = "report.html"
 LOG = logging.getLogger(__name__)
-_VERSION = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})(?:\.(\d+))?$")
+# ASCII digits only, to the end of the text (not before a final newline, as `$` allows)
+_VERSION = re.compile(r"^(\d{4})\.(\d{2})\.(\d{2})(?:\.(\d+))?\Z", re.ASCII)
 
 
 class ReleaseError(Exception):

@@ -26,7 +26,7 @@ from pipeline.publish import MANIFEST_FILE, Release, latest_release, list_releas
 INDEX_FILE = "index.json"
 INDEX_MAX_BYTES = 64 << 20
 CHUNK = 1 << 20
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
 
 Files = dict[str, tuple[int, str]]  # path -> (bytes, sha256)
 

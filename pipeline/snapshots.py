@@ -21,8 +21,8 @@ from pathlib import Path
 
 MANIFEST = "manifest.json"
 CHUNK = 1 << 20
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_SOURCE_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+_SOURCE_SLUG = re.compile(r"^[a-z][a-z0-9_]*\Z")
 AS_OF = re.compile(r"\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?")
 
 

@@ -82,7 +82,7 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 WKT = "http://www.opengis.net/ont/geosparql#wktLiteral"
 _NUMBER_TYPES = {XSD + t for t in ("integer", "int", "long", "short", "decimal")}
 _FLOAT_TYPES = {XSD + "double", XSD + "float"}
-_QID = re.compile(r"^Q[1-9][0-9]*$")
+_QID = re.compile(r"^Q[1-9][0-9]*\Z")
 _POINT = re.compile(
     r"^\s*(?:<[^>]*>\s*)?Point\s*\(\s*([-+]?[0-9.eE+-]+)\s+([-+]?[0-9.eE+-]+)\s*\)\s*$",
     re.IGNORECASE,

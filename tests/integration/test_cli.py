@@ -265,3 +265,13 @@ def test_accept_shrink_reaches_the_refresh_job_and_is_refused_elsewhere(
     assert "--accept-shrink registry: not a fetched source (geonames, wikidata, cdp_emissions)" in (
         capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize("name", ["a\x00b", "latest\n", "2026.11.22\u202e"])
+def test_verify_and_diff_refuse_a_release_name_with_control_characters(
+    home: Path, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["verify", name]) == 2
+    assert "the name has a control character" in capsys.readouterr().err
+    assert cli.main(["diff", name, "latest"]) == 2
+    assert "the name has a control character" in capsys.readouterr().err

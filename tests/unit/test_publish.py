@@ -12,7 +12,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import publish
-from pipeline.publish import ReleaseError, ReleaseLockedError, next_version, publish_release
+from pipeline.publish import (
+    ReleaseError,
+    ReleaseLockedError,
+    next_version,
+    publish_release,
+    version_key,
+)
 from schemas.dictionary import dictionary
 from tests.conftest import tree_hashes
 
@@ -228,3 +234,21 @@ def test_a_release_removes_what_an_interrupted_one_left_behind(
     ]
     assert tree_hashes(first.path) == before and second.version == "2026.11.22.1"
     assert "removed what an interrupted release left" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "version",
+    [
+        "../2026.11.22",
+        "2026.11.22/..",
+        "2026.11.22\n",
+        "2026.11.22\x00",
+        "\uff12\uff10\uff12\uff16.11.22",
+        "2026.11.22.\u0661",
+    ],
+)
+def test_a_release_version_with_separators_nul_or_unusual_characters_is_refused(
+    version: str,
+) -> None:
+    with pytest.raises(ValueError, match="not a release version"):
+        version_key(version)

@@ -123,10 +123,34 @@ def test_temporary_folders_are_never_read_as_snapshots(tmp_path: Path) -> None:
     assert store.snapshots("geonames") == []
 
 
-@pytest.mark.parametrize("name", ["../escape.txt", "manifest.json", "", "a/b.txt", ".hidden"])
+HOSTILE_NAMES = [
+    "../escape.txt",
+    "..",
+    "a/b.txt",
+    "a\\b.txt",
+    "/etc/passwd",
+    "nul\x00.txt",
+    "line.txt\n",  # `$` in a pattern would let a final newline through
+    "\uff43\uff49\uff54\uff49\uff45\uff53.txt",  # fullwidth letters
+    "cities\u202etxt.exe",  # a right-to-left override
+    "café.txt",
+]
+
+
+@pytest.mark.parametrize("name", [*HOSTILE_NAMES, "manifest.json", "", ".hidden"])
 def test_unsafe_file_names_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(SnapshotError, match="invalid snapshot file name"):
         SnapshotStore(tmp_path).store("geonames", name, [b"x"], "o", "CC BY 4.0")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "source", [*HOSTILE_NAMES, "geonames\n", "Geonames", "\uff47\uff45\uff4f", ""]
+)
+def test_unsafe_source_names_are_refused(tmp_path: Path, source: str) -> None:
+    with pytest.raises(SnapshotError, match="invalid source slug"):
+        SnapshotStore(tmp_path).store(source, "x.txt", [b"x"], "o", "CC BY 4.0")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_import_of_a_missing_file_names_it(tmp_path: Path) -> None:
