@@ -207,7 +207,10 @@ class WikidataClient:
                 with response:
                     status = response.status_code
                     if status == 200:
-                        return b"".join(read_body(response, SOURCE.slug, shown, MAX_BYTES))
+                        body = read_body(
+                            response, SOURCE.slug, shown, MAX_BYTES, self.session, self.timeout
+                        )
+                        return b"".join(body)
                     wait = retry_after_seconds(response.headers.get("Retry-After"))
             if status not in (429, 503):
                 raise FetchError(f"{SOURCE.slug}: GET {shown} answered HTTP {status}")
