@@ -4,22 +4,31 @@ Layout: ``raw/<source>/<snapshot-id>/<file-name>`` beside a ``manifest.json``. A
 assembled in a hidden temporary folder and renamed into place, so a half-written file is
 never visible under a snapshot's name; an existing snapshot is never modified. Imports no
 Dagster, so the light CLI commands stay fast.
+
+A run killed while it stores (mid-download, for a source that streams into the store)
+leaves its temporary folder behind; the next store of that source removes it (see
+SnapshotStore.store).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+LOG = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
+TMP_PREFIX = ".tmp-"
 CHUNK = 1 << 20
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SOURCE_SLUG = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -96,6 +105,15 @@ class SnapshotStore:
         Identical bytes to the newest snapshot of the same source and file name create
         nothing: the existing snapshot is returned with created=False. Comparing with the
         newest (not any) snapshot keeps 'latest' right when a source reverts to old content.
+
+        One store of a source at a time: the store holds an exclusive flock on the
+        source's folder until it returns, and a second one (another process or thread)
+        waits for it. While the lock is held every `.tmp-*` folder there belongs to no
+        live store, so the leftovers of killed runs are removed first. A lock, not an age,
+        tells a dead download from a slow one: the kernel drops it when its process dies,
+        even by SIGKILL. The folder itself is locked, not a lock file in it, so raw/
+        holds nothing but snapshots. For a source that streams its download into the
+        store (GeoNames), the lock is held for the whole download.
         """
         if not _SOURCE_SLUG.match(source):
             raise SnapshotError(f"invalid source slug {source!r}")
@@ -106,7 +124,24 @@ class SnapshotStore:
         retrieved_at = retrieved_at or utc_now()
         source_dir = self.root / source
         source_dir.mkdir(parents=True, exist_ok=True)
-        tmp = source_dir / f".tmp-{uuid.uuid4().hex}"
+        with _locked(source_dir):
+            remove_leftovers(source_dir)
+            return self._store_locked(
+                source_dir, source, file_name, chunks, origin, licence, retrieved_at, as_of
+            )
+
+    def _store_locked(
+        self,
+        source_dir: Path,
+        source: str,
+        file_name: str,
+        chunks: Iterable[bytes],
+        origin: str,
+        licence: str,
+        retrieved_at: datetime,
+        as_of: str | None,
+    ) -> tuple[Snapshot, bool]:
+        tmp = source_dir / f"{TMP_PREFIX}{uuid.uuid4().hex}"
         tmp.mkdir()
         try:
             digest = hashlib.sha256()
@@ -189,6 +224,32 @@ class SnapshotStore:
     def read(self, snapshot: Snapshot) -> bytes:
         """The snapshot's bytes, verified against the sha256 its manifest recorded."""
         return read_verified(snapshot.path, snapshot.sha256)
+
+
+@contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """An exclusive flock on a folder, waited for if another holder has it."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
+
+
+def remove_leftovers(source_dir: Path) -> list[str]:
+    """Delete the `.tmp-*` folders of stores that were killed; call only while holding
+    the source's lock (SnapshotStore.store), when no live store has one there."""
+    removed = []
+    for path in sorted(source_dir.glob(f"{TMP_PREFIX}*")):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        removed.append(path.name)
+    if removed:
+        LOG.warning(f"removed what an interrupted store left in {source_dir}: {', '.join(removed)}")
+    return removed
 
 
 def read_verified(path: Path, sha256: str) -> bytes:
