@@ -36,6 +36,8 @@ GAZETTEERS = ("cities15000", "cities5000", "cities1000", "cities500")
 DEFAULT_GAZETTEER = "cities500"
 # cities500.txt, the largest dump the project reads, is about 40 MB unzipped.
 MAX_UNZIPPED_BYTES = 512 << 20
+# The cap on each downloaded file (the zipped dumps are far smaller): past it, it fails.
+MAX_BYTES = 512 << 20
 COUNTRY_FILE = "countryInfo.txt"
 ADMIN1_FILE = "admin1CodesASCII.txt"
 
@@ -112,7 +114,7 @@ def fetch_dump(
     stored, errors = [], {}
     for name, url in dump_urls(gazetteer, base_url).items():
         try:
-            chunks = fetch_chunks(session, SOURCE.slug, url, timeout=timeout)
+            chunks = fetch_chunks(session, SOURCE.slug, url, timeout, MAX_BYTES)
             stored.append(
                 store.store(SOURCE.slug, name, chunks, origin=url, licence=SOURCE.licence)
             )
