@@ -106,14 +106,15 @@ class SnapshotStore:
         nothing: the existing snapshot is returned with created=False. Comparing with the
         newest (not any) snapshot keeps 'latest' right when a source reverts to old content.
 
-        One store of a source at a time: the store holds an exclusive flock on the
-        source's folder until it returns, and a second one (another process or thread)
-        waits for it. While the lock is held every `.tmp-*` folder there belongs to no
-        live store, so the leftovers of killed runs are removed first. A lock, not an age,
-        tells a dead download from a slow one: the kernel drops it when its process dies,
-        even by SIGKILL. The folder itself is locked, not a lock file in it, so raw/
-        holds nothing but snapshots. For a source that streams its download into the
-        store (GeoNames), the lock is held for the whole download.
+        One store of a source at a time: the store holds an exclusive flock on
+        raw/.<source>.lock until it returns, and a second one (another process or thread)
+        waits for it. While the lock is held every `.tmp-*` folder in raw/<source>/
+        belongs to no live store, so the leftovers of killed runs are removed first. A
+        lock, not an age, tells a dead download from a slow one: the kernel drops it when
+        its process dies, even by SIGKILL. The lock is a file, because flock over NFS
+        needs one open for writing, and it lies beside the source's folder, not in it, so
+        raw/<source>/ holds snapshots alone. For a source that streams its download into
+        the store (GeoNames), the lock is held for the whole download.
         """
         if not _SOURCE_SLUG.match(source):
             raise SnapshotError(f"invalid source slug {source!r}")
@@ -124,7 +125,7 @@ class SnapshotStore:
         retrieved_at = retrieved_at or utc_now()
         source_dir = self.root / source
         source_dir.mkdir(parents=True, exist_ok=True)
-        with _locked(source_dir):
+        with _locked(self.root / f".{source}.lock"):
             remove_leftovers(source_dir)
             return self._store_locked(
                 source_dir, source, file_name, chunks, origin, licence, retrieved_at, as_of
@@ -227,25 +228,29 @@ class SnapshotStore:
 
 
 @contextmanager
-def _locked(folder: Path) -> Iterator[None]:
-    """An exclusive flock on a folder, waited for if another holder has it."""
-    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive flock on the file at `path` (made if missing), waited for while
+    another holder has it; closing the file releases it."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
         yield
-    finally:
-        os.close(descriptor)  # closing releases the lock
 
 
 def remove_leftovers(source_dir: Path) -> list[str]:
     """Delete the `.tmp-*` folders of stores that were killed; call only while holding
-    the source's lock (SnapshotStore.store), when no live store has one there."""
+    the source's lock (SnapshotStore.store), when no live store has one there. One that
+    cannot be deleted is left with a warning: snapshots() never reads it, so it costs
+    disk space, not the store."""
     removed = []
     for path in sorted(source_dir.glob(f"{TMP_PREFIX}*")):
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError as error:
+            LOG.warning(f"could not remove {path}, left by an interrupted store: {error}")
+            continue
         removed.append(path.name)
     if removed:
         LOG.warning(f"removed what an interrupted store left in {source_dir}: {', '.join(removed)}")

@@ -5,6 +5,7 @@ import fcntl
 import hashlib
 import json
 import os
+import shutil
 import signal
 import stat
 import subprocess
@@ -13,6 +14,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -226,14 +228,14 @@ def test_a_store_waits_for_one_in_progress_and_leaves_its_folder_alone(
     waiting = threading.Event()
     flock = fcntl.flock
 
-    def recording_flock(descriptor: int, operation: int) -> None:
+    def recording_flock(file: Any, operation: int) -> None:
         """flock, noting when an exclusive lock is found taken before waiting for it."""
         if operation == fcntl.LOCK_EX:
             try:
-                return flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 waiting.set()
-        return flock(descriptor, operation)
+        return flock(file, operation)
 
     monkeypatch.setattr(fcntl, "flock", recording_flock)
     second = threading.Thread(target=store_bytes, args=(store, b"AD\tAND\n", T0))
@@ -253,3 +255,25 @@ def test_a_store_waits_for_one_in_progress_and_leaves_its_folder_alone(
     stored = {s.file_name for s in store.snapshots("geonames")}
     assert stored == {"cities15000.zip", "countryInfo.txt"}
     assert not list(tmp.parent.glob(".tmp-*"))
+    # the lock lies beside the source's folder, which holds the snapshots alone
+    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == [".geonames.lock", "geonames"]
+
+
+def test_a_leftover_that_cannot_be_removed_costs_the_store_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    leftover = tmp_path / "geonames" / ".tmp-0123"
+    leftover.mkdir(parents=True)
+    rmtree = shutil.rmtree
+
+    def refusing(path: Path, *args: Any, **kwargs: Any) -> None:
+        if Path(path) == leftover:
+            raise PermissionError(13, "Permission denied", str(path))
+        rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "rmtree", refusing)
+    store = SnapshotStore(tmp_path)
+    snapshot, created = store_bytes(store, b"AD\tAND\n", T0)
+    assert created and store.snapshots("geonames") == [snapshot]
+    assert sorted(p.name for p in leftover.parent.iterdir()) == [".tmp-0123", snapshot.snapshot_id]
+    assert f"could not remove {leftover}, left by an interrupted store" in caplog.text
