@@ -3,6 +3,7 @@ timeouts, a descriptive User-Agent and a size cap. Imports no Dagster."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from importlib.metadata import PackageNotFoundError, version
@@ -41,11 +42,18 @@ class FetchError(Exception):
     """A source could not be fetched; the message names the source and the URL."""
 
 
+class BodyBrokeOff(FetchError):
+    """A body cut short: the connection dropped, stalled past the read timeout, or closed
+    before Content-Length. Unlike a body past the cap, asking again may succeed."""
+
+
 RETRY_STATUSES = (429, 500, 502, 503, 504)
 
 
 # A weekly run must not hang: a longer Retry-After fails the fetch instead of sleeping.
 RETRY_AFTER_MAX = 120
+# Bodies are read and handed on this many bytes at a time.
+CHUNK = 1 << 20
 
 
 class BoundedRetry(Retry):
@@ -115,36 +123,150 @@ def fetch_chunks(
     """Stream a URL's body; raise FetchError naming source and URL on any failure.
 
     The body is yielded in chunks so the snapshot store can hash and write it without
-    holding it whole; a body past max_bytes or short of its Content-Length fails.
+    holding it whole; a body past max_bytes fails, and one that breaks off is asked for
+    again within the session's retry bound (read_body).
     """
     try:
         response = session.get(url, timeout=timeout, stream=True)
     except requests.RequestException as error:
         raise FetchError(f"{source}: GET {url} failed: {error}") from error
-    with response:
-        if response.status_code != 200:
-            raise FetchError(f"{source}: GET {url} answered HTTP {response.status_code}")
-        yield from read_body(response, source, url, max_bytes)
+    if response.status_code != 200:
+        response.close()
+        raise FetchError(f"{source}: GET {url} answered HTTP {response.status_code}")
+    yield from read_body(response, source, url, max_bytes, session, timeout)
 
 
 def read_body(
-    response: requests.Response, source: str, url: str, max_bytes: int
+    response: requests.Response,
+    source: str,
+    url: str,
+    max_bytes: int,
+    session: requests.Session | None = None,
+    timeout: tuple[float, float] | None = None,
 ) -> Iterator[bytes]:
-    """A streamed response's body in chunks; FetchError past max_bytes, on a broken
-    connection, or when the body falls short of its Content-Length."""
-    expected = response.headers.get("Content-Length")
+    """A streamed response's body in chunks; FetchError past max_bytes (counted after
+    Content-Encoding is undone, so a small gzip body cannot inflate past it), on a broken
+    connection, or when the body falls short of its Content-Length.
+
+    urllib3 retries a GET that fails before its body, never one that breaks inside it, so
+    a stall mid-body would cost the source its fetch. Given the session, a body that
+    breaks off is asked for again, as often as the session retries a read: the bytes
+    already handed on are read again and must hash alike (else the file changed under
+    the fetch, which fails), and only the bytes after them are handed on, so a consumer
+    streaming into the snapshot store never sees a byte twice.
+    """
+    retries = read_retries(session, response.url) if session is not None else 0
+    handed = hashlib.sha256()
+    count = 0
+    for attempt in range(retries + 1):
+        if attempt and session is not None:
+            response = _again(session, response, source, url, timeout)
+        try:
+            with response:
+                body = _body(response, source, url, max_bytes)
+                for chunk in _after(body, count, handed.hexdigest(), source, url):
+                    handed.update(chunk)
+                    count += len(chunk)
+                    yield chunk
+            return
+        except BodyBrokeOff:
+            if attempt == retries:
+                raise
+
+
+def read_retries(session: requests.Session, url: str) -> int:
+    """How often the session's adapter for url retries a failed read (0 without one)."""
+    retry = getattr(session.get_adapter(url), "max_retries", None)
+    if not isinstance(retry, Retry) or retry.read is False:
+        return 0
+    bounds = [n for n in (retry.total, retry.read) if type(n) is int]
+    return max(0, min(bounds, default=0))
+
+
+def _again(
+    session: requests.Session,
+    previous: requests.Response,
+    source: str,
+    url: str,
+    timeout: tuple[float, float] | None,
+) -> requests.Response:
+    """The same request sent again after its body broke off; anything but a 200 fails."""
+    request = previous.request
+    try:
+        response = session.request(
+            request.method or "GET",
+            request.url or url,
+            headers=dict(request.headers),
+            timeout=timeout,
+            stream=True,
+        )
+    except requests.RequestException as error:
+        raise FetchError(f"{source}: GET {url} failed when asked again: {error}") from error
+    if response.status_code != 200:
+        response.close()
+        raise FetchError(
+            f"{source}: GET {url} answered HTTP {response.status_code} when asked again "
+            "after its body broke off"
+        )
+    return response
+
+
+def _body(response: requests.Response, source: str, url: str, max_bytes: int) -> Iterator[bytes]:
+    """One response's decoded body; BodyBrokeOff when it is cut short."""
+    expected = _content_length(response, source, url)
     received = 0
     try:
-        for chunk in response.iter_content(chunk_size=1 << 20):
+        for chunk in response.iter_content(chunk_size=CHUNK):
             received += len(chunk)
             if received > max_bytes:
                 raise FetchError(f"{source}: GET {url} is larger than {max_bytes} bytes")
             yield chunk
     except requests.RequestException as error:
-        raise FetchError(f"{source}: GET {url} broke off: {error}") from error
-    # With Content-Encoding, Content-Length counts compressed bytes, not what we read.
-    compressed = "Content-Encoding" in response.headers
-    if expected is not None and not compressed and received != int(expected):
-        raise FetchError(
+        raise BodyBrokeOff(f"{source}: GET {url} broke off: {error}") from error
+    if expected is not None and received != expected:
+        raise BodyBrokeOff(
             f"{source}: GET {url} sent {received} of {expected} bytes (Content-Length)"
+        )
+
+
+def _content_length(response: requests.Response, source: str, url: str) -> int | None:
+    """The body's length as Content-Length states it (the same value repeated counts
+    once); None without one, or with Content-Encoding, when it counts compressed bytes,
+    not what is read. A value that is no length fails the fetch: where the body ends
+    cannot be known (RFC 9112 makes it an unrecoverable error)."""
+    value = response.headers.get("Content-Length")
+    if value is None or "Content-Encoding" in response.headers:
+        return None
+    lengths = {part.strip() for part in value.split(",")}
+    length = lengths.pop() if len(lengths) == 1 else ""
+    if not (length.isascii() and length.isdigit()):
+        raise FetchError(f"{source}: GET {url} sent Content-Length {value!r}, which is no length")
+    return int(length)
+
+
+def _after(
+    chunks: Iterator[bytes], skip: int, expected: str, source: str, url: str
+) -> Iterator[bytes]:
+    """The chunks after their first `skip` bytes, which must hash to `expected`: the
+    bytes an attempt that broke off had handed on already."""
+    seen = hashlib.sha256()
+    position = 0
+    for chunk in chunks:
+        if position < skip:
+            head = chunk[: skip - position]
+            seen.update(head)
+            position += len(head)
+            chunk = chunk[len(head) :]
+            if position == skip and seen.hexdigest() != expected:
+                raise FetchError(
+                    f"{source}: GET {url} changed while it was fetched: asked again after "
+                    f"breaking off, its first {skip} bytes differ"
+                )
+            if not chunk:
+                continue
+        yield chunk
+    if position < skip:
+        raise FetchError(
+            f"{source}: GET {url} changed while it was fetched: asked again after breaking "
+            f"off at byte {skip}, it has only {position}"
         )

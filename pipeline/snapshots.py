@@ -4,22 +4,31 @@ Layout: ``raw/<source>/<snapshot-id>/<file-name>`` beside a ``manifest.json``. A
 assembled in a hidden temporary folder and renamed into place, so a half-written file is
 never visible under a snapshot's name; an existing snapshot is never modified. Imports no
 Dagster, so the light CLI commands stay fast.
+
+A run killed while it stores (mid-download, for a source that streams into the store)
+leaves its temporary folder behind; the next store of that source removes it (see
+SnapshotStore.store).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+LOG = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
+TMP_PREFIX = ".tmp-"
 CHUNK = 1 << 20
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\Z")
 _SOURCE_SLUG = re.compile(r"^[a-z][a-z0-9_]*\Z")
@@ -104,6 +113,16 @@ class SnapshotStore:
         Identical bytes to the newest snapshot of the same source and file name create
         nothing: the existing snapshot is returned with created=False. Comparing with the
         newest (not any) snapshot keeps 'latest' right when a source reverts to old content.
+
+        One store of a source at a time: the store holds an exclusive flock on
+        raw/.<source>.lock until it returns, and a second one (another process or thread)
+        waits for it. While the lock is held every `.tmp-*` folder in raw/<source>/
+        belongs to no live store, so the leftovers of killed runs are removed first. A
+        lock, not an age, tells a dead download from a slow one: the kernel drops it when
+        its process dies, even by SIGKILL. The lock is a file, because flock over NFS
+        needs one open for writing, and it lies beside the source's folder, not in it, so
+        raw/<source>/ holds snapshots alone. The lock is held while `chunks` are written,
+        so a source that streamed its download into the store would hold it throughout.
         """
         if not _SOURCE_SLUG.match(source):
             raise SnapshotError(f"invalid source slug {source!r}")
@@ -114,7 +133,35 @@ class SnapshotStore:
         retrieved_at = retrieved_at or utc_now()
         source_dir = self.root / source
         source_dir.mkdir(parents=True, exist_ok=True)
-        tmp = source_dir / f".tmp-{uuid.uuid4().hex}"
+        with _locked(self.root / f".{source}.lock"):
+            remove_leftovers(source_dir)
+            return self._store_locked(
+                source_dir,
+                source,
+                file_name,
+                chunks,
+                origin,
+                licence,
+                retrieved_at,
+                as_of,
+                rows,
+                note,
+            )
+
+    def _store_locked(
+        self,
+        source_dir: Path,
+        source: str,
+        file_name: str,
+        chunks: Iterable[bytes],
+        origin: str,
+        licence: str,
+        retrieved_at: datetime,
+        as_of: str | None,
+        rows: int | None,
+        note: str | None,
+    ) -> tuple[Snapshot, bool]:
+        tmp = source_dir / f"{TMP_PREFIX}{uuid.uuid4().hex}"
         tmp.mkdir()
         try:
             digest = hashlib.sha256()
@@ -201,6 +248,36 @@ class SnapshotStore:
     def read(self, snapshot: Snapshot) -> bytes:
         """The snapshot's bytes, verified against the sha256 its manifest recorded."""
         return read_verified(snapshot.path, snapshot.sha256)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """An exclusive flock on the file at `path` (made if missing), waited for while
+    another holder has it; closing the file releases it."""
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def remove_leftovers(source_dir: Path) -> list[str]:
+    """Delete the `.tmp-*` folders of stores that were killed; call only while holding
+    the source's lock (SnapshotStore.store), when no live store has one there. One that
+    cannot be deleted is left with a warning: snapshots() never reads it, so it costs
+    disk space, not the store."""
+    removed = []
+    for path in sorted(source_dir.glob(f"{TMP_PREFIX}*")):
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        except OSError as error:
+            LOG.warning(f"could not remove {path}, left by an interrupted store: {error}")
+            continue
+        removed.append(path.name)
+    if removed:
+        LOG.warning(f"removed what an interrupted store left in {source_dir}: {', '.join(removed)}")
+    return removed
 
 
 def read_verified(path: Path, sha256: str) -> bytes:

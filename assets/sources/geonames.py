@@ -38,7 +38,8 @@ GAZETTEERS = ("cities15000", "cities5000", "cities1000", "cities500")
 DEFAULT_GAZETTEER = "cities500"
 # cities500.txt, the largest dump the project reads, is about 40 MB unzipped (12 MB zipped).
 MAX_UNZIPPED_BYTES = 512 << 20
-MAX_FETCH_BYTES = 256 << 20
+# The cap on each downloaded file (the zipped dumps are far smaller): past it, it fails.
+MAX_BYTES = 256 << 20
 COUNTRY_FILE = "countryInfo.txt"
 ADMIN1_FILE = "admin1CodesASCII.txt"
 
@@ -120,7 +121,7 @@ def fetch_dump(
     stored, errors = [], {}
     for name, url in dump_urls(gazetteer, base_url).items():
         try:
-            content = b"".join(fetch_chunks(session, SOURCE.slug, url, timeout, MAX_FETCH_BYTES))
+            content = b"".join(fetch_chunks(session, SOURCE.slug, url, timeout, MAX_BYTES))
             rows = check_import(name, content)
             previous = _previous(store, name)
             note = check_volume(SOURCE.slug, name, rows, previous, count_rows, accept_shrink)

@@ -164,20 +164,23 @@ ENTITY_FIELDS = {"entities": ("labels", "claims"), "labels": ("labels",)}
 # Fetching
 
 
+_DELAY_SECONDS = re.compile(r"^[0-9]+$")
+
+
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float:
-    """Seconds a Retry-After header asks for: a number or an HTTP date; DEFAULT_WAIT when
-    absent or unreadable (a malformed header must not make the client hammer the API)."""
-    if value is None or not value.strip():
+    """Seconds a Retry-After header asks for: whole seconds or an HTTP date (RFC 9110),
+    DEFAULT_WAIT when there is none. Anything else raises ValueError: a header that names
+    no delay fails the source at once, as it does GeoNames and CDP (BoundedRetry), rather
+    than have the client guess a wait."""
+    if value is None:
         return DEFAULT_WAIT
-    value = value.strip()
+    text = value.strip()
+    if _DELAY_SECONDS.fullmatch(text):
+        return float(text)
     try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
+        when = parsedate_to_datetime(text)
     except (TypeError, ValueError):
-        return DEFAULT_WAIT
+        raise ValueError(f"Retry-After {value!r} is no delay") from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
@@ -209,7 +212,8 @@ class WikidataClient:
 
     def get(self, url: str, params: Mapping[str, str], accept: str) -> bytes:
         """One GET; 429 and 503 are waited out as Retry-After says, up to STATUS_RETRIES
-        times. Any other status but 200 fails the source."""
+        times (a Retry-After that names no delay fails at once). Any other status but 200
+        fails the source."""
         shown = f"{url}?{urlencode(params)}"
         for attempt in range(STATUS_RETRIES + 1):
             with self._lock:
@@ -227,10 +231,20 @@ class WikidataClient:
                 with response:
                     status = response.status_code
                     if status == 200:
-                        return b"".join(read_body(response, SOURCE.slug, shown, MAX_BYTES))
-                    wait = retry_after_seconds(response.headers.get("Retry-After"))
+                        body = read_body(
+                            response, SOURCE.slug, shown, MAX_BYTES, self.session, self.timeout
+                        )
+                        return b"".join(body)
+                    header = response.headers.get("Retry-After")
             if status not in (429, 503):
                 raise FetchError(f"{SOURCE.slug}: GET {shown} answered HTTP {status}")
+            try:
+                wait = retry_after_seconds(header)
+            except ValueError as error:
+                raise FetchError(
+                    f"{SOURCE.slug}: GET {shown} answered HTTP {status}: {error}; the source "
+                    "fails rather than guess a wait"
+                ) from None
             if attempt == STATUS_RETRIES:
                 break
             self._wait(wait, f"HTTP {status}", shown)

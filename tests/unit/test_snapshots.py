@@ -1,13 +1,24 @@
-"""The snapshot store: write-once, deduplicated, atomic, and verified on read."""
+"""The snapshot store: write-once, deduplicated, atomic, verified on read, one store of a
+source at a time, and rid of what killed stores left behind."""
 
+import fcntl
 import hashlib
 import json
+import os
+import shutil
+import signal
 import stat
+import subprocess
+import sys
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from pipeline.paths import PROJECT_ROOT
 from pipeline.snapshots import SnapshotCorruptError, SnapshotError, SnapshotStore
 
 T0 = datetime(2025, 11, 19, 10, 15, tzinfo=UTC)
@@ -176,3 +187,117 @@ def test_a_list_date_is_recorded_and_read_back(tmp_path: Path) -> None:
     assert store.latest("eurocities_members") == snapshot
     with pytest.raises(SnapshotError, match="as-of date '2025-6' is not YYYY-MM or YYYY-MM-DD"):
         store.store("eurocities_members", "f.txt", [b"y"], "o", "facts", as_of="2025-6")
+
+
+# A store of argv[4]'s bytes into the store at argv[1] that hands on its first half,
+# touches argv[2] and waits for argv[3] to exist before the second half: a live store
+# holding its lock, which the test kills or lets finish.
+STORING = """
+import sys, time
+from pathlib import Path
+from pipeline.snapshots import SnapshotStore
+
+root, marker, go, content = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4]
+def chunks():
+    yield content[:5].encode()
+    marker.touch()
+    while not go.exists():
+        time.sleep(0.02)
+    yield content[5:].encode()
+
+SnapshotStore(root).store("geonames", "cities15000.zip", chunks(), "https://example.org/x", "CC")
+"""
+
+
+def storing(tmp_path: Path, content: str) -> tuple[subprocess.Popen[bytes], Path, Path]:
+    """A store running in another process, stopped halfway: (process, its temporary
+    folder, the file that lets it finish)."""
+    marker, go = tmp_path / "halfway", tmp_path / "go"
+    child = subprocess.Popen(
+        [sys.executable, "-c", STORING, str(tmp_path / "raw"), str(marker), str(go), content],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+    for _ in range(1200):  # up to a minute on a busy machine
+        if marker.exists() or child.poll() is not None:
+            break
+        time.sleep(0.05)
+    assert marker.exists(), f"the storing process never got halfway (exit {child.poll()})"
+    (tmp,) = (tmp_path / "raw" / "geonames").glob(".tmp-*")
+    return child, tmp, go
+
+
+def test_a_killed_store_leaves_a_temporary_folder_the_next_store_removes(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    child, tmp, _ = storing(tmp_path, "first half, never finished")
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=30)
+    store = SnapshotStore(tmp_path / "raw")
+    assert [p.name for p in tmp.iterdir()] == ["cities15000.zip"]  # no manifest
+    # the half it had: on disk if Python had written it out, lost in its buffer if not
+    assert (tmp / "cities15000.zip").read_bytes() in (b"", b"first")
+    assert store.snapshots("geonames") == []
+    snapshot, created = store_bytes(store, b"AD\tAND\n", T0)
+    assert created
+    assert [p.name for p in (tmp_path / "raw" / "geonames").iterdir()] == [snapshot.snapshot_id]
+    assert f"removed what an interrupted store left in {tmp.parent}: {tmp.name}" in caplog.text
+
+
+def test_a_store_waits_for_one_in_progress_and_leaves_its_folder_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    child, tmp, go = storing(tmp_path, "first half, then the second")
+    store = SnapshotStore(tmp_path / "raw")
+    waiting = threading.Event()
+    flock = fcntl.flock
+
+    def recording_flock(file: Any, operation: int) -> None:
+        """flock, noting when an exclusive lock is found taken before waiting for it."""
+        if operation == fcntl.LOCK_EX:
+            try:
+                return flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                waiting.set()
+        return flock(file, operation)
+
+    monkeypatch.setattr(fcntl, "flock", recording_flock)
+    second = threading.Thread(target=store_bytes, args=(store, b"AD\tAND\n", T0))
+    second.start()
+    try:
+        assert waiting.wait(timeout=60)  # the second store found the lock held
+        assert second.is_alive()  # and waits: the first cannot finish until `go` exists
+        assert [p.name for p in tmp.iterdir()] == ["cities15000.zip"]  # not removed
+        assert not any(p.name != tmp.name for p in tmp.parent.iterdir())
+    finally:
+        go.touch()
+        second.join(timeout=60)
+        child.wait(timeout=60)
+    assert child.returncode == 0 and not second.is_alive()
+    first = store.latest("geonames", "cities15000.zip")
+    assert first is not None and store.read(first) == b"first half, then the second"
+    stored = {s.file_name for s in store.snapshots("geonames")}
+    assert stored == {"cities15000.zip", "countryInfo.txt"}
+    assert not list(tmp.parent.glob(".tmp-*"))
+    # the lock lies beside the source's folder, which holds the snapshots alone
+    assert sorted(p.name for p in (tmp_path / "raw").iterdir()) == [".geonames.lock", "geonames"]
+
+
+def test_a_leftover_that_cannot_be_removed_costs_the_store_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    leftover = tmp_path / "geonames" / ".tmp-0123"
+    leftover.mkdir(parents=True)
+    rmtree = shutil.rmtree
+
+    def refusing(path: Path, *args: Any, **kwargs: Any) -> None:
+        if Path(path) == leftover:
+            raise PermissionError(13, "Permission denied", str(path))
+        rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(shutil, "rmtree", refusing)
+    store = SnapshotStore(tmp_path)
+    snapshot, created = store_bytes(store, b"AD\tAND\n", T0)
+    assert created and store.snapshots("geonames") == [snapshot]
+    assert sorted(p.name for p in leftover.parent.iterdir()) == [".tmp-0123", snapshot.snapshot_id]
+    assert f"could not remove {leftover}, left by an interrupted store" in caplog.text

@@ -352,12 +352,16 @@ def client_for(httpserver: HTTPServer, sleeps: Sleeps | None = None) -> wd.Wikid
     )
 
 
-@pytest.mark.parametrize(
-    ("header", "seconds"),
-    [(None, 60.0), ("7", 7.0), ("soon", 60.0), ("", 60.0), ("-3", 0.0)],
-)
+@pytest.mark.parametrize(("header", "seconds"), [(None, 60.0), ("7", 7.0), (" 0 ", 0.0)])
 def test_retry_after_values(header: str | None, seconds: float) -> None:
     assert wd.retry_after_seconds(header) == seconds
+
+
+@pytest.mark.parametrize("header", ["soon", "", "-3", "7.5", "nan", "inf", "1e3"])
+def test_a_retry_after_that_names_no_delay_is_refused(header: str) -> None:
+    # whole seconds or an HTTP date only (RFC 9110), as urllib3 reads it for GeoNames/CDP
+    with pytest.raises(ValueError, match=f"Retry-After {header!r} is no delay"):
+        wd.retry_after_seconds(header)
 
 
 def test_an_http_date_retry_after() -> None:
@@ -389,6 +393,24 @@ def test_a_503_without_retry_after_waits_a_minute(httpserver: HTTPServer) -> Non
     sleeps = Sleeps()
     client_for(httpserver, sleeps).sparql(wd.COUNTRIES_QUERY)
     assert sleeps == [60.0]
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_a_malformed_retry_after_fails_the_source_without_waiting(
+    httpserver: HTTPServer, status: int
+) -> None:
+    httpserver.expect_request("/sparql").respond_with_data(
+        "slow down", status=status, headers={"Retry-After": "soon"}
+    )
+    sleeps = Sleeps()
+    with pytest.raises(
+        FetchError,
+        match=rf"^wikidata: GET {httpserver.url_for('/sparql')}\?query=\S+ answered HTTP "
+        rf"{status}: Retry-After 'soon' is no delay; the source fails rather than guess",
+    ):
+        client_for(httpserver, sleeps).sparql(wd.COUNTRIES_QUERY)
+    assert sleeps == []
+    assert len(httpserver.log) == 1  # no second request
 
 
 def test_an_absurd_retry_after_fails_the_source_without_waiting(httpserver: HTTPServer) -> None:
