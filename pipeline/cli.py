@@ -21,7 +21,7 @@ from assets.sources import number
 from pipeline import paths
 from pipeline.exports import write_csv
 from pipeline.publish import DUCKDB_FILE, latest_release, list_releases, sql_text
-from pipeline.snapshots import SnapshotError, SnapshotStore, read_verified
+from pipeline.snapshots import Facts, SnapshotError, SnapshotStore, read_verified
 
 
 def source_module(slug: str) -> ModuleType:
@@ -64,7 +64,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             licence=module.SOURCE.licence,
             as_of=list_date(path.name, args.as_of) if dated else None,
             # a fetched source's checker counts rows, which its next fetch is compared with
-            rows=counted if isinstance(counted, int) else None,
+            facts=Facts(rows=counted if isinstance(counted, int) else None),
         )
     except (ParseError, SnapshotError, ValueError) as error:
         print(f"citydip: not imported: {error}", file=sys.stderr)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
 import requests
@@ -126,14 +127,58 @@ def fetch_chunks(
     holding it whole; a body past max_bytes fails, and one that breaks off is asked for
     again within the session's retry bound (read_body).
     """
+    response = _get(session, source, url, timeout, {})
+    yield from read_body(response, source, url, max_bytes, session, timeout)
+
+
+@dataclass(frozen=True)
+class Download:
+    """A whole body, with the validators (ETag, Last-Modified) a later conditional
+    request sends back."""
+
+    content: bytes
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def fetch_file(
+    session: requests.Session,
+    source: str,
+    url: str,
+    timeout: tuple[float, float] = (10.0, 70.0),
+    max_bytes: int = 512 << 20,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Download | None:
+    """A URL's whole body, or None when the server says, answering a conditional request
+    made with the validators of the last download, that it has not changed (HTTP 304):
+    a weekly run then costs the server and the store nothing."""
+    conditions = {"If-None-Match": etag, "If-Modified-Since": last_modified}
+    headers = {name: value for name, value in conditions.items() if value}
+    response = _get(session, source, url, timeout, headers)
+    if response.status_code == 304:
+        response.close()
+        return None
+    content = b"".join(read_body(response, source, url, max_bytes, session, timeout))
+    return Download(content, response.headers.get("ETag"), response.headers.get("Last-Modified"))
+
+
+def _get(
+    session: requests.Session,
+    source: str,
+    url: str,
+    timeout: tuple[float, float],
+    headers: dict[str, str],
+) -> requests.Response:
+    """The streamed response to a GET: a 200, or a 304 to a conditional request."""
     try:
-        response = session.get(url, timeout=timeout, stream=True)
+        response = session.get(url, timeout=timeout, stream=True, headers=headers)
     except requests.RequestException as error:
         raise FetchError(f"{source}: GET {url} failed: {error}") from error
-    if response.status_code != 200:
-        response.close()
-        raise FetchError(f"{source}: GET {url} answered HTTP {response.status_code}")
-    yield from read_body(response, source, url, max_bytes, session, timeout)
+    if response.status_code == 200 or (response.status_code == 304 and headers):
+        return response
+    response.close()
+    raise FetchError(f"{source}: GET {url} answered HTTP {response.status_code}")
 
 
 def read_body(

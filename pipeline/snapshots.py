@@ -64,6 +64,10 @@ class Snapshot:
     rows: int | None = None
     # why the snapshot was stored despite a check (an acknowledged shrink); absent if none
     note: str | None = None
+    # the server's validators for the fetched file, which the next fetch sends back in a
+    # conditional request (a 304 then stores nothing); absent when the server gave none
+    etag: str | None = None
+    last_modified: str | None = None
 
     @property
     def path(self) -> Path:
@@ -72,10 +76,21 @@ class Snapshot:
     def manifest(self) -> dict[str, object]:
         record = asdict(self)
         del record["folder"]
-        for optional in ("as_of", "rows", "note"):
+        for optional in ("as_of", "rows", "note", "etag", "last_modified"):
             if record[optional] is None:
                 del record[optional]
         return record
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What a fetch or import learned about a file beyond its bytes, for its manifest:
+    its row count, why it was stored despite a check, and the server's validators."""
+
+    rows: int | None = None
+    note: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 def utc_now() -> datetime:
@@ -105,8 +120,7 @@ class SnapshotStore:
         licence: str,
         retrieved_at: datetime | None = None,
         as_of: str | None = None,
-        rows: int | None = None,
-        note: str | None = None,
+        facts: Facts | None = None,
     ) -> tuple[Snapshot, bool]:
         """Store bytes as a new snapshot; return (snapshot, created).
 
@@ -144,8 +158,7 @@ class SnapshotStore:
                 licence,
                 retrieved_at,
                 as_of,
-                rows,
-                note,
+                facts or Facts(),
             )
 
     def _store_locked(
@@ -158,8 +171,7 @@ class SnapshotStore:
         licence: str,
         retrieved_at: datetime,
         as_of: str | None,
-        rows: int | None,
-        note: str | None,
+        facts: Facts,
     ) -> tuple[Snapshot, bool]:
         tmp = source_dir / f"{TMP_PREFIX}{uuid.uuid4().hex}"
         tmp.mkdir()
@@ -190,8 +202,7 @@ class SnapshotStore:
                 licence=licence,
                 folder=str(final),
                 as_of=as_of,
-                rows=rows,
-                note=note,
+                **asdict(facts),
             )
             (tmp / MANIFEST).write_text(json.dumps(snapshot.manifest(), indent=2) + "\n")
             os.chmod(tmp / file_name, 0o444)
@@ -211,7 +222,7 @@ class SnapshotStore:
         licence: str,
         file_name: str | None = None,
         as_of: str | None = None,
-        rows: int | None = None,
+        facts: Facts | None = None,
     ) -> tuple[Snapshot, bool]:
         """Store a file a user downloaded by hand; its origin is the imported file's name."""
         path = Path(path)
@@ -224,7 +235,7 @@ class SnapshotStore:
             origin=f"imported file {path.name}",
             licence=licence,
             as_of=as_of,
-            rows=rows,
+            facts=facts,
         )
 
     def snapshots(self, source: str) -> list[Snapshot]:

@@ -15,9 +15,8 @@ import pandas as pd
 import requests
 
 from assets.sources import Parsed, ParseError, cdp, number
-from pipeline.http import fetch_chunks
-from pipeline.snapshots import Snapshot, SnapshotStore, read_verified
-from pipeline.volume import check_volume
+from pipeline.fetching import fetch_and_store
+from pipeline.snapshots import Snapshot, SnapshotStore
 
 SOURCE = cdp.source_info("cdp_emissions")
 EXPORT_URL = "https://data.cdp.net/api/views/tmta-7i7p/rows.csv?accessType=DOWNLOAD"
@@ -160,13 +159,21 @@ def fetch(
 ) -> tuple[Snapshot, bool]:
     """Download the export and store it, after its parser has accepted it: an error page
     or a changed layout stores nothing (ParseError), a failed download neither
-    (FetchError), nor an export with sharply fewer rows than the last (VolumeError)."""
-    content = b"".join(fetch_chunks(session, SOURCE.slug, url, timeout, MAX_BYTES))
-    rows = check_import(FILE_NAME, content)
+    (FetchError), nor an export with sharply fewer rows than the last (VolumeError); an
+    export the server says is unchanged (304) is not downloaded again."""
     previous = store.latest(SOURCE.slug, FILE_NAME)
-    note = check_volume(SOURCE.slug, FILE_NAME, rows, previous, count_rows, accept_shrink)
-    return store.store(
-        SOURCE.slug, FILE_NAME, [content], origin=url, licence=SOURCE.licence, rows=rows, note=note
+    return fetch_and_store(
+        store,
+        session,
+        SOURCE.slug,
+        SOURCE.licence,
+        FILE_NAME,
+        url,
+        check_import,
+        previous,
+        timeout,
+        MAX_BYTES,
+        accept_shrink,
     )
 
 
@@ -177,8 +184,3 @@ def check_import(file_name: str, content: bytes) -> int:
     if rows == 0:
         raise ParseError(SOURCE.slug, file_name, "file", "no row reports an inventory")
     return rows
-
-
-def count_rows(snapshot: Snapshot) -> int:
-    """The rows of a stored export whose manifest has no count."""
-    return check_import(snapshot.file_name, read_verified(snapshot.path, snapshot.sha256))

@@ -20,9 +20,9 @@ import pandas as pd
 import requests
 
 from assets.sources import ParseError, SourceFile, SourceInfo
-from pipeline.http import FetchError, fetch_chunks
-from pipeline.snapshots import Snapshot, SnapshotStore, read_verified
-from pipeline.volume import check_volume
+from pipeline.fetching import fetch_and_store
+from pipeline.http import FetchError
+from pipeline.snapshots import Snapshot, SnapshotStore
 
 SOURCE = SourceInfo(
     slug="geonames",
@@ -115,25 +115,26 @@ def fetch_dump(
     failure does not cost the others. Returns (snapshot, created) per stored file and an
     error per file name that failed.
 
-    Each file is parsed before it is stored, so an error page answered with status 200
-    never becomes the newest snapshot, and its rows are counted against the last snapshot
-    of the same file (pipeline.volume)."""
+    Each file is fetched with the checks of pipeline.fetching: a conditional request (304:
+    nothing stored), parsed before it is stored (an error page answered with status 200
+    never becomes the newest snapshot), its rows counted against the last snapshot of the
+    same file (pipeline.volume)."""
     stored, errors = [], {}
     for name, url in dump_urls(gazetteer, base_url).items():
         try:
-            content = b"".join(fetch_chunks(session, SOURCE.slug, url, timeout, MAX_BYTES))
-            rows = check_import(name, content)
-            previous = _previous(store, name)
-            note = check_volume(SOURCE.slug, name, rows, previous, count_rows, accept_shrink)
             stored.append(
-                store.store(
+                fetch_and_store(
+                    store,
+                    session,
                     SOURCE.slug,
+                    SOURCE.licence,
                     name,
-                    [content],
-                    origin=url,
-                    licence=SOURCE.licence,
-                    rows=rows,
-                    note=note,
+                    url,
+                    check_import,
+                    _previous(store, name),
+                    timeout,
+                    MAX_BYTES,
+                    accept_shrink,
                 )
             )
         except (FetchError, ParseError) as error:
@@ -148,11 +149,6 @@ def _previous(store: SnapshotStore, file_name: str) -> Snapshot | None:
     names = gazetteer_file_names(gazetteer) if gazetteer in GAZETTEERS else (file_name,)
     found = [s for n in names if (s := store.latest(SOURCE.slug, n))]
     return max(found, key=lambda s: (s.retrieved_at, s.snapshot_id)) if found else None
-
-
-def count_rows(snapshot: Snapshot) -> int:
-    """The rows in a stored dump file, for a snapshot whose manifest has no count."""
-    return check_import(snapshot.file_name, read_verified(snapshot.path, snapshot.sha256))
 
 
 def role_of(file_name: str) -> str:

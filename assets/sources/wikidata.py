@@ -29,7 +29,7 @@ import requests
 
 from assets.sources import ParseError, SourceFile, SourceInfo
 from pipeline.http import FetchError, read_body
-from pipeline.snapshots import Snapshot, SnapshotStore, read_verified
+from pipeline.snapshots import Facts, Snapshot, SnapshotStore, read_verified
 from pipeline.volume import check_volume
 
 SOURCE = SourceInfo(
@@ -505,9 +505,8 @@ def fetch(
     rows = count_statements(content)
     previous = store.latest(SOURCE.slug, BUNDLE_FILE)
     note = check_volume(SOURCE.slug, BUNDLE_FILE, rows, previous, count_rows, accept_shrink)
-    return store.store(
-        SOURCE.slug, BUNDLE_FILE, [content], origin, SOURCE.licence, rows=rows, note=note
-    )
+    facts = Facts(rows=rows, note=note)
+    return store.store(SOURCE.slug, BUNDLE_FILE, [content], origin, SOURCE.licence, facts=facts)
 
 
 def count_statements(content: bytes, file_name: str = BUNDLE_FILE) -> int:

@@ -13,7 +13,7 @@ from assets.sources import ParseError, geonames
 from assets.sources import cdp_emissions as emissions
 from assets.sources import wikidata as wd
 from pipeline.http import FetchError, build_session
-from pipeline.snapshots import Snapshot, SnapshotStore
+from pipeline.snapshots import Facts, Snapshot, SnapshotStore
 from pipeline.volume import MAX_SHRINK, VolumeError, check_volume
 from tests.conftest import FIXTURES, gazetteer_dump, serve_geonames_dump, serve_wikidata
 from tests.unit.test_wikidata import client_for
@@ -170,7 +170,7 @@ def test_cdp_refuses_a_shrunken_export(tmp_path: Path, httpserver: HTTPServer) -
     httpserver.expect_request("/rows.csv").respond_with_data(header + rows[0])
     store = SnapshotStore(tmp_path)
     full, _ = store.store(
-        "cdp_emissions", emissions.FILE_NAME, [EMISSIONS], "u", "CC BY-NC 4.0", rows=3
+        "cdp_emissions", emissions.FILE_NAME, [EMISSIONS], "u", "CC BY-NC 4.0", facts=Facts(rows=3)
     )
     session = build_session(retries=0)
     with pytest.raises(VolumeError, match="has 1 rows, 67% fewer than the 3 of snapshot"):
@@ -203,7 +203,12 @@ def test_wikidata_refuses_a_fetch_with_far_fewer_statements(
     assert first.rows is not None and first.rows > 0
     # the same store, as if the last fetch had had ten times as many statements
     bigger, _ = store.store(
-        "wikidata", wd.BUNDLE_FILE, [b"an earlier fetch"], "u", "CC0 1.0", rows=first.rows * 10
+        "wikidata",
+        wd.BUNDLE_FILE,
+        [b"an earlier fetch"],
+        "u",
+        "CC0 1.0",
+        facts=Facts(rows=first.rows * 10),
     )
     with pytest.raises(VolumeError, match=f"has {first.rows} rows, 90% fewer"):
         wd.fetch(store, client_for(httpserver))
