@@ -149,17 +149,22 @@ class SnapshotStore:
         source_dir.mkdir(parents=True, exist_ok=True)
         with _locked(self.root / f".{source}.lock"):
             remove_leftovers(source_dir)
-            return self._store_locked(
-                source_dir,
-                source,
-                file_name,
-                chunks,
-                origin,
-                licence,
-                retrieved_at,
-                as_of,
-                facts or Facts(),
-            )
+            try:
+                return self._store_locked(
+                    source_dir,
+                    source,
+                    file_name,
+                    chunks,
+                    origin,
+                    licence,
+                    retrieved_at,
+                    as_of,
+                    facts or Facts(),
+                )
+            except OSError as error:  # a full disk, a read-only store: nothing was stored
+                raise SnapshotError(
+                    f"{source}: {file_name} could not be stored in {source_dir}: {error}"
+                ) from error
 
     def _store_locked(
         self,

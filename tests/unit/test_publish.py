@@ -252,3 +252,16 @@ def test_a_release_version_with_separators_nul_or_unusual_characters_is_refused(
 ) -> None:
     with pytest.raises(ValueError, match="not a release version"):
         version_key(version)
+
+
+def test_duckdb_and_parquet_keep_a_formula_like_value_as_given(tmp_path: Path) -> None:
+    # only CSV exports neutralise formulas (pipeline.exports); the data files keep values
+    frames = tables()
+    names = ['=HYPERLINK("http://example.org","x")', "-2+3"]
+    frames["networks"] = frames["networks"].assign(name=pd.array(names, dtype="string"))
+    published = release(tmp_path, frames)
+    with duckdb.connect(str(published.path / publish.DUCKDB_FILE), read_only=True) as con:
+        stored = [r[0] for r in con.execute("select name from networks order by name").fetchall()]
+    assert sorted(stored) == sorted(names)
+    parquet = pq.read_table(published.path / "parquet" / "networks.parquet")
+    assert sorted(parquet.column("name").to_pylist()) == sorted(names)

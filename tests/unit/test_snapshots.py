@@ -1,6 +1,7 @@
 """The snapshot store: write-once, deduplicated, atomic, verified on read, one store of a
 source at a time, and rid of what killed stores left behind."""
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -301,3 +302,30 @@ def test_a_leftover_that_cannot_be_removed_costs_the_store_nothing(
     assert created and store.snapshots("geonames") == [snapshot]
     assert sorted(p.name for p in leftover.parent.iterdir()) == [".tmp-0123", snapshot.snapshot_id]
     assert f"could not remove {leftover}, left by an interrupted store" in caplog.text
+
+
+@pytest.mark.parametrize("failing", ["fsync", "manifest"])
+def test_a_full_disk_stores_nothing_and_keeps_the_last_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: str
+) -> None:
+    store = SnapshotStore(tmp_path)
+    first, _ = store_bytes(store, b"first", T0)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+
+    def no_space(*args: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    # the file's bytes reach the disk at fsync; then the manifest is written
+    if failing == "fsync":
+        monkeypatch.setattr(os, "fsync", no_space)
+    else:
+        monkeypatch.setattr(Path, "write_text", no_space)
+    with pytest.raises(
+        SnapshotError, match=r"geonames: countryInfo.txt could not be stored in .*No space left"
+    ):
+        store.store("geonames", "countryInfo.txt", [b"second"], "o", "CC BY 4.0", T0)
+    monkeypatch.undo()
+    assert store.latest("geonames") == first
+    assert store.read(first) == b"first"
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before  # no temporary folder left, nothing changed
