@@ -275,3 +275,35 @@ def test_verify_and_diff_refuse_a_release_name_with_control_characters(
     assert "the name has a control character" in capsys.readouterr().err
     assert cli.main(["diff", name, "latest"]) == 2
     assert "the name has a control character" in capsys.readouterr().err
+
+
+def test_two_releases_started_at_once_never_damage_each_other(home: Path) -> None:
+    """Both build at once; publishing is under the warehouse's lock, so the second to
+    publish either follows the first (a second version) or, if it arrives while the
+    first writes, is refused with the lock's message. Whatever the timing, every
+    published release is whole and `latest` is one of them."""
+    env = {**os.environ, "CITYDIP_HOME": str(home), "DAGSTER_HOME": str(home / ".dagster")}
+    runs = [
+        subprocess.Popen(
+            [str(CITYDIP), "release", "--log-level", "ERROR"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outcomes = [(run.wait(timeout=600), *run.communicate()) for run in runs]
+    published = [out for code, out, _ in outcomes if code == 0]
+    refused = [err for code, _, err in outcomes if code != 0]
+    assert len(published) >= 1, outcomes
+    for err in refused:
+        assert "another release is being written into" in err, err
+    releases = home / "warehouse" / "releases"
+    versions = sorted(p.name for p in releases.iterdir() if p.name[0].isdigit())
+    assert len(versions) == len(published)
+    leftovers = (".tmp-", ".latest-", ".index.json-")  # what a half-done publish leaves
+    assert not [p.name for p in releases.iterdir() if p.name.startswith(leftovers)]
+    for version in versions:
+        assert cli.main(["verify", version]) == 0
+    assert (releases / "latest").resolve().name in versions

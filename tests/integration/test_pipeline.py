@@ -4,6 +4,7 @@ previous release."""
 
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
@@ -629,3 +630,40 @@ def test_a_shrunken_fetch_keeps_the_last_snapshot_until_acknowledged(
         ).fetchone()  # type: ignore[misc]
     assert snapshot_id != full.snapshot_id
     assert note.endswith("stored because the drop was acknowledged (--accept-shrink geonames)")
+
+
+def test_a_failure_at_fetch_parse_or_resolve_leaves_the_last_release_untouched(
+    home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Faults of a kind no source raises (not FetchError or ParseError, which mark a
+    source stale or stop it with its file and line): each fails the run, and `latest`
+    and every byte of the warehouse stay as they were."""
+    from assets.resolve import Resolver
+
+    assert run(home).success
+    warehouse = home / "warehouse"
+    before = tree_hashes(warehouse)
+    latest = (warehouse / "releases" / "latest").resolve()
+
+    def fault(stage: str) -> Callable[..., None]:
+        def raise_fault(*args: object, **kwargs: object) -> None:
+            raise RuntimeError(f"injected fault at {stage}")
+
+        return raise_fault
+
+    refresh = {"ops": {"raw_geonames": {"config": {"fetch": True}}}}
+    for stage, target, job, config in (
+        ("fetch", (geonames, "fetch_dump"), "refresh", refresh),
+        ("parse", (geonames, "parse_file"), "release", None),
+        ("resolve", (Resolver, "from_frames"), "release", None),
+    ):
+        with monkeypatch.context() as patch:
+            patch.setattr(*target, fault(stage))
+            result = run(home, job, config)
+        assert not result.success, stage
+        failure = next(e for e in result.all_events if e.is_step_failure)
+        assert f"injected fault at {stage}" in root_cause(
+            failure.event_specific_data.error  # type: ignore[union-attr]
+        )
+        assert (warehouse / "releases" / "latest").resolve() == latest, stage
+        assert tree_hashes(warehouse) == before, stage
