@@ -58,7 +58,7 @@ def test_a_row_with_a_missing_column_stops_the_parse_naming_the_line() -> None:
 def test_a_non_numeric_population_stops_the_parse() -> None:
     fields = SAMPLE.read_text().splitlines()[0].split("\t")
     fields[14] = "many"
-    with pytest.raises(ParseError, match="numeric column"):
+    with pytest.raises(ParseError, match="line 1: population 'many' is not a whole number"):
         geonames.parse_cities("\t".join(fields).encode(), "cities15000.txt")
 
 
@@ -103,7 +103,9 @@ def test_a_zip_member_that_lies_about_its_size_fails_its_crc(
     directory = archive.rindex(b"PK\x01\x02")
     archive[directory + 24 : directory + 28] = (10).to_bytes(4, "little")
     monkeypatch.setattr(geonames, "MAX_UNZIPPED_BYTES", 10_000)
-    with pytest.raises(ParseError, match=r"not a zip file: Bad CRC-32"):
+    with pytest.raises(
+        ParseError, match=r"cities15000\.zip, member cities15000\.txt: damaged member: Bad CRC-32"
+    ):
         geonames.parse_cities(bytes(archive), "cities15000.zip")
 
 

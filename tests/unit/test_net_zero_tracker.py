@@ -100,7 +100,7 @@ def test_an_added_column_is_reported_not_fatal() -> None:
 
 
 def test_a_file_that_is_no_workbook_fails_clearly() -> None:
-    with pytest.raises(ParseError, match=rf"net_zero_tracker: {FILE}, file: not an .xlsx"):
+    with pytest.raises(ParseError, match=rf"net_zero_tracker: {FILE}, archive: not a zip file"):
         parsed(b"<html>Service unavailable</html>")
 
 
