@@ -738,6 +738,15 @@ def _population(claims: Mapping[str, Any]) -> tuple[int | None, int | None]:
     return amount, year
 
 
+def _item_id(value: Mapping[str, Any]) -> str:
+    """An item value's id; one that is no text (a list, say) would later be a key that
+    cannot be hashed, so it is refused here, where parse_entities names the entity."""
+    item = value["id"]
+    if not isinstance(item, str):
+        raise TypeError(f"an item id that is no text: {item!r:.40}")
+    return item
+
+
 def parse_entity(entity: Mapping[str, Any]) -> Entity:
     """One entity object (as wbgetentities or Special:EntityData give it)."""
     qid = str(entity["id"])
@@ -749,7 +758,7 @@ def parse_entity(entity: Mapping[str, Any]) -> Entity:
     }
     country = next(
         (
-            v["id"]
+            _item_id(v)
             for s in _best(claims.get("P17", []))
             if isinstance(v := _value(s["mainsnak"]), dict)
         ),
@@ -765,7 +774,7 @@ def parse_entity(entity: Mapping[str, Any]) -> Entity:
     )
     population, population_year = _population(claims)
     kinds = tuple(
-        v["id"]
+        _item_id(v)
         for s in _best(claims.get("P31", []))
         if isinstance(v := _value(s["mainsnak"]), dict)
     )

@@ -221,6 +221,17 @@ def test_an_infinite_population_is_no_population() -> None:
     assert (parsed.qid, parsed.population) == ("Q1", None)
 
 
+def test_an_item_id_that_is_no_text_names_the_entity() -> None:
+    """Was TypeError: unhashable type: 'list', raised by read_bundle gathering classes."""
+    snak = {"snaktype": "value", "datavalue": {"value": {"id": []}}}
+    entity = {"id": "Q1", "claims": {"P31": [{"rank": "normal", "mainsnak": snak}]}}
+    body = json.dumps({"entities": {"Q1": entity}}).encode()
+    with raises(
+        "wikidata: e.json, entity Q1: unreadable: TypeError('an item id that is no text: []')"
+    ):
+        wikidata.parse_entities(body, "e.json")
+
+
 def solution(**terms: dict[str, str]) -> dict[str, dict[str, str]]:
     uri = {"type": "uri", "value": ""}
     return {
