@@ -275,7 +275,7 @@ def test_a_field_with_an_odd_value(case: Case, index: int, value: str) -> None:
 
 
 @cases
-@settings(PROFILE, max_examples=40)
+@settings(PROFILE, max_examples=60)
 @given(data=st.data())
 def test_a_valid_document_with_arbitrary_bytes_spliced_in(case: Case, data: st.DataObject) -> None:
     """For an archive: random bytes of the zip (headers, directory, deflated data) changed."""
@@ -288,7 +288,7 @@ def test_a_valid_document_with_arbitrary_bytes_spliced_in(case: Case, data: st.D
 
 
 @pytest.mark.parametrize("case", JSON_CASES, ids=repr)
-@settings(PROFILE, max_examples=60)
+@settings(PROFILE, max_examples=150)
 @given(index=st.integers(0, 10_000), value=json_values)
 def test_a_json_document_with_any_value_in_any_place(case: Case, index: int, value: object) -> None:
     check(case, case.with_field(index, value))
