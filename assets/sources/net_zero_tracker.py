@@ -19,7 +19,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
-from assets.sources import TARGET_COLUMNS, ParseError, SourceFile, SourceInfo
+from assets.sources import TARGET_COLUMNS, ParseError, SourceFile, SourceInfo, archives
 from pipeline.snapshots import Snapshot, SnapshotStore
 
 SOURCE = SourceInfo(
@@ -102,6 +102,12 @@ TARGET_TYPES = {
     "Emissions intensity target": "base_year_intensity",
     "Reduction v. BAU": "baseline_scenario",
 }
+# An .xlsx is a zip: no member may declare more than this unzipped (the 2022-12 export's
+# sheet is 7 MB), so a zip bomb is refused before openpyxl inflates anything.
+MAX_UNZIPPED_BYTES = 256 << 20
+# Excel's last row. openpyxl yields every missing row before a far one, so a sheet that
+# names a row past this is refused there rather than read for hours.
+MAX_ROWS = 1_048_576
 _EXPORT_DATE = re.compile(r"snapshot_(\d{4}-\d{2}-\d{2})")
 _URL_START = re.compile(r",(?=https?://)")
 
@@ -119,9 +125,13 @@ def parse_export(content: bytes, file_name: str) -> Export:
     """The export's city rows as text (numbers written plainly: 2050, 23.14), with
     `source_row` ('<file> row N', N as Excel numbers rows) and a citation.
 
-    A missing or renamed column stops the parse with a ParseError naming it.
+    A missing or renamed column stops the parse with a ParseError naming it. The zip is
+    checked before openpyxl opens it (assets.sources.archives): unsafe member paths,
+    members over MAX_UNZIPPED_BYTES and damaged members are refused, naming the member.
     """
     from openpyxl import load_workbook
+
+    archives.check_zip(content, SOURCE.slug, file_name, MAX_UNZIPPED_BYTES)
 
     try:
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
@@ -132,6 +142,9 @@ def parse_export(content: bytes, file_name: str) -> Export:
     number = 1
     try:
         sheet = book.worksheets[0]
+        # the sheet's declared dimension is not trusted: a wrong one drops the rows past it,
+        # a wide one pads every missing row to thousands of cells
+        sheet.reset_dimensions()
         rows = sheet.iter_rows(values_only=True)
         header = [_text(cell) for cell in next(rows, ())]
         columns = [(name or "").lower() for name in header]
@@ -147,6 +160,9 @@ def parse_export(content: bytes, file_name: str) -> Export:
         records = []
         skipped: dict[str, int] = {}
         for number, values in enumerate(rows, start=2):
+            if number > MAX_ROWS:
+                problem = f"past Excel's last row {MAX_ROWS}"
+                raise ParseError(SOURCE.slug, file_name, f"row {number}", problem)
             if not any(v is not None and str(v).strip() for v in values):
                 continue
             record = {name: _cell(values, i) for name, i in where.items()}

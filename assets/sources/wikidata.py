@@ -10,7 +10,6 @@ entity JSON into rows. No Dagster here.
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import tempfile
@@ -27,7 +26,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import requests
 
-from assets.sources import ParseError, SourceFile, SourceInfo
+from assets.sources import ParseError, SourceFile, SourceInfo, archives
 from pipeline.http import FetchError, read_body
 from pipeline.snapshots import Facts, Snapshot, SnapshotStore, read_verified
 from pipeline.volume import check_volume
@@ -300,7 +299,7 @@ def sparql_body_problem(body: bytes) -> str | None:
     """Why a 200 body is not a SPARQL JSON result, or None when it is one."""
     try:
         document = json.loads(body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deeply
         return f"the body is not JSON ({error}): {body[:80]!r}"
     return sparql_document_problem(document)
 
@@ -312,6 +311,8 @@ def sparql_document_problem(document: object) -> str | None:
     bindings = document.get("results", {})
     if "head" not in document or not isinstance(bindings, dict) or "bindings" not in bindings:
         return "the body lacks head or results.bindings"
+    if not isinstance(bindings["bindings"], list):
+        return "results.bindings is not a list"
     return None
 
 
@@ -320,7 +321,7 @@ def api_error(body: bytes) -> tuple[str, str] | None:
     is not a JSON object is an error too."""
     try:
         document = json.loads(body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deeply
         return "not-json", f"{error}: {body[:80]!r}"
     if not isinstance(document, dict):
         return "not-json", "the body is not a JSON object"
@@ -605,7 +606,7 @@ def parse_sparql_json(
     anything else unreadable, raises ParseError naming file and position."""
     try:
         document = json.loads(body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deeply
         raise ParseError(SOURCE.slug, file_name, "start", f"not JSON: {error}") from None
     problem = sparql_document_problem(document)
     if problem:
@@ -671,10 +672,19 @@ def query_statements(
         # 'unknown value' arrives as a blank-node IRI, not an item: kept as given, so the
         # builder can reject the statement with that reason
         target = qid_of(row.get(object_var)) or str(row.get(object_var) or "")
+        where = f"solution {number}"
         if subject is None or not target or "statement" not in row:
-            where = f"solution {number}"
             missing = f"{subject_var}, {object_var} or statement missing"
             raise ParseError(SOURCE.slug, file_name, where, missing)
+        # the statement, its dates and references are URIs or plain literals (str); a
+        # number, point or language-tagged literal there is no statement query's answer
+        odd = [
+            name
+            for name in ("statement", "start", "end", "reference")
+            if name in row and not isinstance(row[name], str)
+        ]
+        if odd:
+            raise ParseError(SOURCE.slug, file_name, where, f"{odd} not a URI or plain literal")
         key = _statement_id(row["statement"])
         entry = found.setdefault(
             key,
@@ -683,15 +693,15 @@ def query_statements(
                 "subject": subject,
                 "object": target,
                 "rank": str(row.get("rank", "")).rsplit("#", 1)[-1].removesuffix("Rank").lower(),
-                "references": [],
+                "references": set(),  # a set: a list's `in` made many references quadratic
             },
         )
         for end in ("start", "end"):
             year, date = wikidata_time(row.get(end), _int(row.get(f"{end}Precision")))
             if year is not None:
                 entry[f"{end}_year"], entry[f"{end}_date"] = year, date
-        if row.get("reference") and row["reference"] not in entry["references"]:
-            entry["references"].append(row["reference"])
+        if row.get("reference"):
+            entry["references"].add(row["reference"])
     return [
         Statement(**{**entry, "references": tuple(sorted(entry["references"]))})
         for entry in found.values()
@@ -787,7 +797,7 @@ def _population(claims: Mapping[str, Any]) -> tuple[int | None, int | None]:
             continue
         try:
             amount = int(float(value["amount"]))
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, OverflowError):  # OverflowError: infinity
             continue
         year, _ = _qualifier_time(statement, "P585")
         best.append((statement.get("rank") == "preferred", year or 0, amount, year))
@@ -795,6 +805,15 @@ def _population(claims: Mapping[str, Any]) -> tuple[int | None, int | None]:
         return None, None
     _, _, amount, year = max(best)
     return amount, year
+
+
+def _item_id(value: Mapping[str, Any]) -> str:
+    """An item value's id; one that is no text (a list, say) would later be a key that
+    cannot be hashed, so it is refused here, where parse_entities names the entity."""
+    item = value["id"]
+    if not isinstance(item, str):
+        raise TypeError(f"an item id that is no text: {item!r:.40}")
+    return item
 
 
 def parse_entity(entity: Mapping[str, Any]) -> Entity:
@@ -808,7 +827,7 @@ def parse_entity(entity: Mapping[str, Any]) -> Entity:
     }
     country = next(
         (
-            v["id"]
+            _item_id(v)
             for s in _best(claims.get("P17", []))
             if isinstance(v := _value(s["mainsnak"]), dict)
         ),
@@ -824,7 +843,7 @@ def parse_entity(entity: Mapping[str, Any]) -> Entity:
     )
     population, population_year = _population(claims)
     kinds = tuple(
-        v["id"]
+        _item_id(v)
         for s in _best(claims.get("P31", []))
         if isinstance(v := _value(s["mainsnak"]), dict)
     )
@@ -850,13 +869,15 @@ def parse_entities(body: bytes, file_name: str, fields: Sequence[str] = ()) -> l
     file and the entity. Fields not asked for are ignored."""
     try:
         document = json.loads(body)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deeply
         raise ParseError(SOURCE.slug, file_name, "start", f"not JSON: {error}") from None
     if not isinstance(document, dict):
         raise ParseError(SOURCE.slug, file_name, "top level", "not a JSON object")
     if "error" in document:
         raise ParseError(SOURCE.slug, file_name, "top level", f"an API error: {document['error']}")
     objects = document["entities"] if "entities" in document else {document.get("id"): document}
+    if not isinstance(objects, dict):
+        raise ParseError(SOURCE.slug, file_name, "top level", "entities is not a JSON object")
     entities = []
     for key, entity in objects.items():
         if not isinstance(entity, dict) or "missing" in entity:
@@ -892,26 +913,53 @@ class Fetched:
 
 
 def read_bundle(content: bytes, file_name: str = BUNDLE_FILE) -> Fetched:
-    """Parse every response in a stored fetch, in the order index.json lists them."""
+    """Parse every response in a stored fetch, in the order index.json lists them. The zip
+    is checked first (assets.sources.archives): no member may declare more than MAX_BYTES
+    unzipped, the most a fetch accepts for one response."""
+    with archives.open_zip(content, SOURCE.slug, file_name, MAX_BYTES) as archive:
+        return _read_responses(archive, file_name)
+
+
+def _bundle_index(archive: zipfile.ZipFile, file_name: str) -> list[tuple[str, str]]:
+    """(member, kind) of each response, as index.json lists them."""
     try:
-        archive = zipfile.ZipFile(io.BytesIO(content))
-        index = json.loads(archive.read(INDEX_MEMBER))
-    except (zipfile.BadZipFile, KeyError, ValueError) as error:
-        raise ParseError(SOURCE.slug, file_name, "archive", f"unreadable: {error}") from None
+        body = archives.read_member(archive, INDEX_MEMBER, SOURCE.slug, file_name)
+    except KeyError:
+        raise ParseError(SOURCE.slug, file_name, "archive", f"no {INDEX_MEMBER}") from None
+    try:
+        index = json.loads(body)
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deeply
+        where = f"member {INDEX_MEMBER}"
+        raise ParseError(SOURCE.slug, file_name, where, f"not JSON: {error}") from None
+    if not isinstance(index, list):
+        raise ParseError(SOURCE.slug, file_name, f"member {INDEX_MEMBER}", "not a JSON list")
+    entries = []
+    for number, entry in enumerate(index, start=1):
+        if not isinstance(entry, dict) or not all(
+            isinstance(entry.get(key), str) for key in ("member", "kind")
+        ):
+            where = f"{INDEX_MEMBER} entry {number}"
+            raise ParseError(SOURCE.slug, file_name, where, "no member and kind named")
+        entries.append((entry["member"], entry["kind"]))
+    return entries
+
+
+def _read_responses(archive: zipfile.ZipFile, file_name: str) -> Fetched:
     statements: dict[str, Statement] = {}
     entities: dict[str, Entity] = {}
     countries: dict[str, str] = {}
     class_labels: dict[str, str] = {}
     memberships: dict[str, Statement] = {}
     candidates: list[dict[str, str | None]] = []
-    for entry in index:
-        member = entry["member"]
+    for number, (member, kind) in enumerate(_bundle_index(archive, file_name), start=1):
         where = f"{file_name}:{member}"
         try:
-            body = archive.read(member)
+            body = archives.read_member(archive, member, SOURCE.slug, file_name)
         except KeyError:
-            raise ParseError(SOURCE.slug, file_name, member, "listed but missing") from None
-        kind = entry["kind"]
+            listed = f"{INDEX_MEMBER} entry {number}"
+            raise ParseError(
+                SOURCE.slug, file_name, listed, f"member {member!r} is listed but missing"
+            ) from None
         # each response is checked against what its request asked for
         rows = parse_sparql_json(body, where, SELECTED[kind]) if kind in SELECTED else []
         found = parse_entities(body, where, ENTITY_FIELDS[kind]) if kind in ENTITY_FIELDS else []
@@ -936,7 +984,8 @@ def read_bundle(content: bytes, file_name: str = BUNDLE_FILE) -> Fetched:
                 if "en" in entity.labels:
                     class_labels[entity.qid] = entity.labels["en"]
         else:
-            raise ParseError(SOURCE.slug, file_name, member, f"unknown kind {kind!r}")
+            listed = f"{INDEX_MEMBER} entry {number}"
+            raise ParseError(SOURCE.slug, file_name, listed, f"unknown kind {kind!r}")
     classes = {c for entity in entities.values() for c in entity.instance_of}
     for qid in classes - set(class_labels):  # a class that is also a linked item
         if qid in entities and "en" in entities[qid].labels:

@@ -142,7 +142,7 @@ def test_reordered_columns_parse_to_the_same_rows(columns: tuple[str, ...]) -> N
 
 
 def test_a_file_that_is_no_workbook_fails_clearly() -> None:
-    with pytest.raises(ParseError, match=rf"net_zero_tracker: {FILE}, file: not an .xlsx"):
+    with pytest.raises(ParseError, match=rf"net_zero_tracker: {FILE}, archive: not a zip file"):
         parsed(b"<html>Service unavailable</html>")
 
 

@@ -544,7 +544,9 @@ def test_a_failed_fetch_stores_nothing(tmp_path: Path, httpserver: HTTPServer) -
 
 
 def test_a_damaged_bundle_is_a_parse_error() -> None:
-    with pytest.raises(ParseError, match=r"wikidata: wikidata-responses\.zip, archive: unreadable"):
+    with pytest.raises(
+        ParseError, match=r"wikidata: wikidata-responses\.zip, archive: not a zip file"
+    ):
         wd.read_bundle(b"PK\x03\x04 not really a zip")
 
 
