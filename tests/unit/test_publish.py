@@ -5,6 +5,7 @@ import hashlib
 import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -126,6 +127,9 @@ def test_a_second_release_never_touches_the_first(tmp_path: Path) -> None:
         "render_report",
         "write_datapackage",
         "file_hashes",
+        "write manifest.json",
+        "_fsync_tree",
+        "rename into place",
         "point_latest",
     ],
 )
@@ -138,9 +142,22 @@ def test_a_failure_at_any_stage_publishes_nothing(
     def fail(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(publish, stage, fail)
+    if stage == "write manifest.json":
+        write_text = Path.write_text
+
+        def fail_manifest(path: Path, *args: Any, **kwargs: Any) -> int:
+            if path.name == publish.MANIFEST_FILE:
+                fail()
+            return write_text(path, *args, **kwargs)
+
+        monkeypatch.setattr(Path, "write_text", fail_manifest)
+    elif stage == "rename into place":
+        monkeypatch.setattr(publish.os, "rename", fail)
+    else:
+        monkeypatch.setattr(publish, stage, fail)
     with pytest.raises(OSError, match="No space left"):
         release(tmp_path)
+    monkeypatch.undo()
     assert (tmp_path / "latest").resolve().name == "2026.11.22"
     assert tree_hashes(first.path) == before
     names = sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".lock"))
