@@ -30,7 +30,7 @@ import urllib3.util.connection
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from assets.sources import cdp_emissions, geonames
+from assets.sources import ParseError, cdp_emissions, geonames
 from assets.sources import wikidata as wd
 from pipeline.http import CHUNK, FetchError
 from pipeline.paths import PROJECT_ROOT
@@ -620,3 +620,32 @@ def test_a_fetch_killed_mid_download_leaves_no_snapshot_and_the_next_one_stores(
     assert len(stored) == (3 if slug == "geonames" else 1)
     # the next store removed the leftover: raw/<source>/ holds the snapshots alone
     assert sorted(p.name for p in (raw / slug).iterdir()) == sorted(s.snapshot_id for s in stored)
+
+
+# ------------------------------------------------ a 200 that is an error page or a captcha
+
+ERROR_PAGES = {
+    "html-error": b"<!DOCTYPE html><html><body><h1>502 Bad Gateway</h1></body></html>",
+    "captcha": b"<html><head><title>Just a moment...</title></head><body><form "
+    b'action="/challenge"><div class="g-recaptcha" data-sitekey="x"></div></form></body></html>',
+    "json-error": b'{"error": {"code": "internal", "info": "Service unavailable"}}',
+}
+
+
+@pytest.mark.parametrize("page", list(ERROR_PAGES))
+@pytest.mark.parametrize("slug", SOURCES)
+def test_a_200_carrying_an_error_page_or_captcha_stores_nothing(
+    slug: str, page: str, tmp_path: Path, httpserver: HTTPServer
+) -> None:
+    media = "application/json" if page == "json-error" else "text/html; charset=utf-8"
+    for path in (*PATHS[slug], "/w/api.php"):
+        httpserver.expect_request(path).respond_with_data(ERROR_PAGES[page], content_type=media)
+    raw = tmp_path / "raw"
+    try:
+        errors = fetch(slug, SnapshotStore(raw), httpserver.url_for("/"), HttpResource(retries=0))
+    except ParseError as error:  # CDP's parser refuses the page before anything is stored
+        errors = [str(error)]
+    assert errors and all(e.startswith(f"{slug}: ") for e in errors), errors
+    if slug == "geonames":
+        assert len(errors) == 3  # each dump file refused by its own parser
+    assert_nothing_stored(raw, slug)

@@ -605,3 +605,21 @@ def test_the_production_session_never_waits_out_a_retry_after_itself(
     with pytest.raises(FetchError, match="Retry-After 2 s, over the 1 s"):
         client.sparql(wd.COUNTRIES_QUERY)
     assert len(httpserver.log) == 1  # urllib3 sent nothing again
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"<html><body>Wikimedia Error</body></html>", "not-json"),
+        (b'{"entities": {"Q1": ', "not-json"),  # cut off mid-document
+        (b'["entities"]', "not-json"),
+        (b'{"success": 1}', "no-entities"),
+    ],
+)
+def test_a_wbgetentities_body_that_is_not_its_json_fails_the_source(
+    httpserver: HTTPServer, body: bytes, code: str
+) -> None:
+    httpserver.expect_request("/w/api.php").respond_with_data(body, content_type="text/html")
+    with pytest.raises(FetchError, match=rf"^wikidata: wbgetentities answered error {code}: "):
+        client_for(httpserver).entities(["Q1"])
+    assert len(httpserver.log) == 1  # refused at once, not retried
