@@ -11,9 +11,9 @@ export UV_PYTHON_DOWNLOADS := never
 
 install: $(VENV)/.synced
 
-$(UV):
+$(UV): uv-requirements.txt
 	$(PYTHON) -m venv .tools
-	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+	.tools/bin/pip install --quiet --require-hashes -r uv-requirements.txt
 
 $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
 	$(UV) sync --frozen --python $(PYTHON)

@@ -27,8 +27,15 @@ def test_the_makefile_installs_only_what_the_lock_file_says() -> None:
     makefile = (PROJECT_ROOT / "Makefile").read_text()
     syncs = re.findall(r"\$\(UV\) sync[^\n]*", makefile)
     assert syncs and all("--frozen" in line for line in syncs)
-    # the one pip install is uv itself, at a pinned version (not yet by hash)
-    assert re.findall(r"pip install[^\n]*", makefile) == ['pip install --quiet "uv==$(UV_VERSION)"']
+    # the one pip install is uv itself, by hash, at the Makefile's version
+    assert re.findall(r"pip install[^\n]*", makefile) == [
+        "pip install --quiet --require-hashes -r uv-requirements.txt"
+    ]
+    version = re.search(r"^UV_VERSION := (\S+)$", makefile, re.M)
+    pinned = (PROJECT_ROOT / "uv-requirements.txt").read_text()
+    assert version and f"uv=={version.group(1)} " in pinned
+    hashes = re.findall(r"--hash=sha256:([0-9a-f]{64})", pinned)
+    assert len(hashes) == len(set(hashes)) >= 2  # a wheel per platform, and the sdist
 
 
 def test_no_code_turns_tls_verification_off() -> None:
