@@ -1,6 +1,6 @@
 """Parsed layer: each source file read into a frame by its source module's pure parser."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -230,19 +230,13 @@ def parsed_cdp_targets__targets(
 ) -> dg.Output:
     """Each target a row of the CDP targets dataset states ('No target' rows are not
     targets), with its type, sector, years, percentage and the city as CDP names it."""
-    file = raw_cdp_targets["file"]
-    parsed = (
-        cdp_targets.read_targets(read_file(file), file.file_name)
-        if file
-        else Parsed(pd.DataFrame(columns=TARGET_COLUMNS), [])
+    return _one_csv(
+        context,
+        raw_cdp_targets["file"],
+        cdp_targets.SOURCE.slug,
+        cdp_targets.read_targets,
+        TARGET_COLUMNS,
     )
-    unknown = {file.file_name: parsed.unknown_columns} if file else {}
-    frame = parsed.frame.assign(
-        source=cdp_targets.SOURCE.slug, snapshot_id=file and file.snapshot_id
-    )
-    metadata = _metadata(frame, file)
-    metadata["unknown_columns"] = _report_unknown(context, cdp_targets.SOURCE.slug, unknown)
-    return dg.Output(frame, metadata=metadata)
 
 
 @dg.asset(group_name="parsed", kinds={"pandas"})
@@ -251,18 +245,31 @@ def parsed_cdp_emissions__inventories(
 ) -> dg.Output:
     """Each city's emissions inventory in the CDP city-wide emissions dataset (rows of
     cities without one are not read): period, figures as stated and a total."""
-    file = raw_cdp_emissions["file"]
+    return _one_csv(
+        context,
+        raw_cdp_emissions["file"],
+        cdp_emissions.SOURCE.slug,
+        cdp_emissions.read_emissions,
+        cdp_emissions.EMISSION_COLUMNS,
+    )
+
+
+def _one_csv(
+    context: dg.AssetExecutionContext,
+    file: SourceFile | None,
+    slug: str,
+    read: Callable[[bytes, str], Parsed],
+    columns: list[str],
+) -> dg.Output:
+    """A source of one CSV file parsed with its provenance, columns the parser does not
+    know logged; no file stored: no rows, in the source's columns."""
     parsed = (
-        cdp_emissions.read_emissions(read_file(file), file.file_name)
-        if file
-        else Parsed(pd.DataFrame(columns=cdp_emissions.EMISSION_COLUMNS), [])
+        read(read_file(file), file.file_name) if file else Parsed(pd.DataFrame(columns=columns), [])
     )
     unknown = {file.file_name: parsed.unknown_columns} if file else {}
-    frame = parsed.frame.assign(
-        source=cdp_emissions.SOURCE.slug, snapshot_id=file and file.snapshot_id
-    )
+    frame = parsed.frame.assign(source=slug, snapshot_id=file and file.snapshot_id)
     metadata = _metadata(frame, file)
-    metadata["unknown_columns"] = _report_unknown(context, cdp_emissions.SOURCE.slug, unknown)
+    metadata["unknown_columns"] = _report_unknown(context, slug, unknown)
     return dg.Output(frame, metadata=metadata)
 
 

@@ -16,6 +16,7 @@ from assets.sources import ParseError, geonames
 from pipeline.http import FetchError, build_session, fetch_chunks
 from pipeline.snapshots import SnapshotStore
 from tests.conftest import FIXTURES, serve_geonames_dump
+from tests.unit.parser_inputs import zipped
 
 SAMPLE = FIXTURES / "geonames" / "cities_sample.txt"
 
@@ -183,14 +184,6 @@ def test_non_utf8_bytes_are_a_parse_error() -> None:
 def test_a_broken_zip_is_a_parse_error() -> None:
     with pytest.raises(ParseError, match="not a zip file"):
         geonames.parse_cities(b"PK\x03\x04 truncated", "cities15000.zip")
-
-
-def zipped(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("member", ["../cities15000.txt", "/tmp/cities15000.txt", "C:x.txt"])
