@@ -95,6 +95,22 @@ def test_a_zip_bomb_is_refused_by_its_declared_size(
 
 
 @formats
+def test_many_members_each_under_the_cap_are_refused_by_their_total(
+    archive: Format, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    valid = unzipped(archive.valid())
+    members = {f"part-{n}.bin": b"\0" * 90_000 for n in range(20)}
+    monkeypatch.setattr(archive.module, archive.cap, 100_000)
+    assert max(len(data) for data in valid.values()) < 100_000
+    monkeypatch.setattr(archives, "MAX_TOTAL_BYTES", 1_000_000)
+    total = sum(len(data) for data in valid.values()) + 20 * 90_000
+    assert refused(archive, zipped({**valid, **members})) == (
+        f"{archive.source}: {archive.file_name}, archive: its {len(valid) + 20} members "
+        f"declare {total} bytes unzipped in all, over the cap of 1000000"
+    )
+
+
+@formats
 def test_a_member_declaring_4_gb_is_refused_before_it_is_inflated(archive: Format) -> None:
     """The member holds one byte: had anything inflated it, its CRC would have failed
     instead. The format's own cap applies."""
