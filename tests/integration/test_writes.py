@@ -1,4 +1,5 @@
-"""A whole refresh writes nowhere but raw/, warehouse/ and the project's Dagster instance.
+"""A whole refresh, and the CLI commands after it, write nowhere but raw/, warehouse/ and
+the project's Dagster instance.
 
 Python's audit hooks see every file the run's Python code opens for writing, creates,
 renames, links, changes the mode of or removes. DuckDB and Arrow write from C++ and are
@@ -18,10 +19,12 @@ import dagster as dg
 import pytest
 from pytest_httpserver import HTTPServer
 
+from pipeline import cli
 from pipeline.cli import use_dagster_home
 from pipeline.definitions import build_definitions
 from pipeline.resources import HttpResource
-from tests.conftest import serve_geonames_dump, serve_wikidata
+from pipeline.snapshots import SnapshotStore
+from tests.conftest import FIXTURES, nzt_workbook, serve_geonames_dump, serve_wikidata
 
 WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 # events whose first argument is a path the call changes
@@ -101,9 +104,16 @@ def test_a_refresh_writes_only_in_raw_warehouse_and_the_dagster_instance(
                 "config": {"fetch": True, "base_url": serve_geonames_dump(httpserver)}
             },
             "raw_wikidata": {"config": serve_wikidata(httpserver)},
-            "raw_cdp_emissions": {"config": {"fetch": False}},
+            "raw_cdp_emissions": {
+                "config": {"fetch": True, "url": httpserver.url_for("/rows.csv")}
+            },
         }
     }
+    httpserver.expect_request("/rows.csv").respond_with_data(
+        (FIXTURES / "cdp" / "emissions.csv").read_bytes(), content_type="text/csv"
+    )
+    export = home.parent / "snapshot_2022-12-20_13-07-14.xlsx"  # a user's download
+    export.write_bytes(nzt_workbook())
     defs = build_definitions(str(home), http=HttpResource(retries=1, backoff_seconds=0))
     use_dagster_home()
     RECORDING = []
@@ -112,9 +122,20 @@ def test_a_refresh_writes_only_in_raw_warehouse_and_the_dagster_instance(
             result = defs.resolve_job_def("refresh").execute_in_process(
                 instance=instance, raise_on_error=False, run_config=config
             )
+        # the commands that write into the home, and those that only read releases
+        commands = [
+            ["import", "net_zero_tracker", str(export)],
+            ["sources"],
+            ["releases"],
+            ["verify", "latest"],
+            ["diff", "latest", "latest"],
+        ]
+        exits = [cli.main(command) for command in commands]
     finally:
         writes, RECORDING = RECORDING, None
     assert result.success
+    assert exits == [0, 0, 0, 0, 0]
+    assert SnapshotStore(home / "raw").latest("cdp_emissions") is not None
     where = {
         Path(w).relative_to(home).parts[0] for _, w, _ in writes if Path(w).is_relative_to(home)
     }
