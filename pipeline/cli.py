@@ -20,7 +20,14 @@ from typing import Any
 from assets.sources import number
 from pipeline import paths
 from pipeline.exports import write_csv
-from pipeline.publish import DUCKDB_FILE, latest_release, list_releases, sql_text
+from pipeline.publish import (
+    DUCKDB_FILE,
+    ReleaseLockedError,
+    latest_release,
+    list_releases,
+    release_lock,
+    sql_text,
+)
 from pipeline.snapshots import Facts, SnapshotError, SnapshotStore, read_verified
 
 
@@ -332,8 +339,10 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 def cmd_release(args: argparse.Namespace) -> int:
     """Run the `release` job (or `refresh`) in-process on the project's Dagster instance, so
-    the run shows in the UI's history."""
-    use_dagster_home()
+    the run shows in the UI's history. One at a time per data home: a second run started
+    meanwhile is refused at once (two at once raced to create the instance's database and
+    one crashed)."""
+    home = use_dagster_home()
     import dagster as dg
 
     from assets.sources.catalog import FETCHED
@@ -350,10 +359,18 @@ def cmd_release(args: argparse.Namespace) -> int:
         )
         return 2
     job = defs.resolve_job_def("refresh" if args.refresh else "release")
-    with dg.DagsterInstance.get() as instance:
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config=release_run_config(args)
+    try:
+        with release_lock(home), dg.DagsterInstance.get() as instance:
+            result = job.execute_in_process(
+                instance=instance, raise_on_error=False, run_config=release_run_config(args)
+            )
+    except ReleaseLockedError:
+        print(
+            f"citydip: another `citydip release` is running on the instance in {home}; "
+            "nothing was done, try again when it has finished",
+            file=sys.stderr,
         )
+        return 1
     failures = [
         f"{event.step_key}: {root_cause(event.event_specific_data.error)}"  # type: ignore[union-attr]
         for event in result.all_events
