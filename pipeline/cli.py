@@ -343,7 +343,7 @@ def cmd_query(args: argparse.Namespace) -> int:
             statement = query.reading_statement(con, sql)
             with query.time_bound(con, args.timeout):
                 con.execute(statement)
-                return answer(con, args)
+                return answer(con, args, statement.type == duckdb.StatementType.EXPLAIN)
         except query.QueryRefused as error:
             print(f"citydip: query refused: {error}", file=sys.stderr)
             return 2
@@ -365,13 +365,17 @@ def cmd_query(args: argparse.Namespace) -> int:
             return 1
 
 
-def answer(con: Any, args: argparse.Namespace) -> int:
+def answer(con: Any, args: argparse.Namespace, explain: bool) -> int:
     """Print or write the result `con` holds; a table says how many rows it left out."""
-    from pipeline.query import table
+    from pipeline.query import plan, table
 
     columns = [d[0] for d in con.description or []]
     if args.csv:
         return write_result_csv(con, columns, args.csv)
+    if explain:
+        for line in plan(con.fetchall()):
+            print(line)
+        return 0
     rows = con.fetchmany(args.max_rows)
     left_out = sum(len(batch) for batch in iter(lambda: con.fetchmany(10_000), []))
     for line in table(columns, rows):

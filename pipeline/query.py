@@ -31,7 +31,7 @@ KINDS = {
     "LOAD": "INSTALL or LOAD",
     "MULTI": "PIVOT without an IN list (it creates a type first)",
     "PRAGMA": "PRAGMA or IMPORT DATABASE",
-    "SET": "SET, RESET or USE",
+    "SET": "SET, RESET, USE or a PRAGMA setting",
     "TRANSACTION": "BEGIN, COMMIT or ROLLBACK",
     "VACUUM": "VACUUM or ANALYZE",
 }
@@ -109,14 +109,24 @@ def time_bound(con: duckdb.DuckDBPyConnection, seconds: float) -> Iterator[None]
         timer.cancel()
 
 
-def shown(value: Any) -> str:
-    """A cell as the table shows it: NULL for a null; control characters escaped, so that
-    text from a source cannot move the cursor or recolour the terminal; cut to WIDEST."""
-    text = "NULL" if value is None else str(value)
-    text = "".join(
+def escaped(text: str) -> str:
+    """Control characters written as escapes, so that text from a source cannot move the
+    cursor or recolour the terminal it is printed on."""
+    return "".join(
         c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text
     )
+
+
+def shown(value: Any) -> str:
+    """A cell as the table shows it: NULL for a null, escaped, cut to WIDEST."""
+    text = escaped("NULL" if value is None else str(value))
     return text if len(text) <= WIDEST else text[: WIDEST - 1] + "…"
+
+
+def plan(rows: Sequence[Sequence[Any]]) -> list[str]:
+    """EXPLAIN's answer as DuckDB draws it: the plan's lines, each escaped; a table would
+    squeeze the drawing into one cell."""
+    return [escaped(line) for _key, value in rows for line in str(value).splitlines()]
 
 
 def table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
