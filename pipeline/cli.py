@@ -1,16 +1,18 @@
 """`citydip`: build releases, import downloaded files, resolve a user's city list, list
-snapshots and releases, download a published release and verify one.
+snapshots and releases, download a published release, verify one and query one.
 
 Only `release` and `dev` import Dagster (about 2 s of start-up); `import`, `resolve`,
-`sources`, `releases`, `download` and `verify` stay light.
+`sources`, `releases`, `download`, `verify` and `query` stay light.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -315,6 +317,119 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_query(args: argparse.Namespace) -> int:
+    """One reading query on a release under DuckDB's own limits (pipeline.query): the first
+    --max-rows rows as a table, or every row as CSV."""
+    import duckdb
+
+    from pipeline import query
+
+    folder = find_release(args.release, args.edition)
+    if folder is None:
+        return 2
+    database = folder / DUCKDB_FILE
+    if not database.is_file():
+        print(f"citydip: release {folder.name} has no {DUCKDB_FILE} at {folder}", file=sys.stderr)
+        return 2
+    if args.csv and args.csv != "-":
+        target = Path(args.csv).resolve()
+        if target.is_relative_to(folder):  # a published release is never modified
+            print(f"citydip: --csv {args.csv} is inside the release folder", file=sys.stderr)
+            return 2
+        if not target.parent.is_dir():
+            print(f"citydip: --csv {args.csv}: no folder {target.parent}", file=sys.stderr)
+            return 2
+    sql = sys.stdin.read() if args.sql == "-" else args.sql
+    try:
+        con = query.connect(database, args.memory_limit)
+    except duckdb.Error as error:
+        print(f"citydip: cannot open {database}: {error}", file=sys.stderr)
+        return 2
+    with con:
+        try:
+            statement = query.reading_statement(con, sql)
+            with query.time_bound(con, args.timeout):
+                con.execute(statement)
+                return answer(con, args, statement.type == duckdb.StatementType.EXPLAIN)
+        except query.QueryRefused as error:
+            print(f"citydip: query refused: {error}", file=sys.stderr)
+            return 2
+        except query.QueryTimeout as error:
+            print(f"citydip: {error} (--timeout {args.timeout:g}); stopped", file=sys.stderr)
+            return 1
+        except duckdb.PermissionException as error:  # what the settings keep out
+            print(f"citydip: query refused: {error}", file=sys.stderr)
+            return 2
+        except duckdb.OutOfMemoryException as error:
+            print(f"citydip: query failed: {error}", file=sys.stderr)
+            print(f"citydip: (the limit is --memory-limit {args.memory_limit})", file=sys.stderr)
+            return 1
+        except duckdb.Error as error:
+            print(f"citydip: query failed: {error}", file=sys.stderr)
+            return 1
+        except OSError as error:  # writing --csv
+            print(f"citydip: cannot write {args.csv}: {error}", file=sys.stderr)
+            return 1
+
+
+def answer(con: Any, args: argparse.Namespace, explain: bool) -> int:
+    """Print or write the result `con` holds; a table says how many rows it left out."""
+    from pipeline.query import plan, table
+
+    columns = [d[0] for d in con.description or []]
+    if args.csv:
+        return write_result_csv(con, columns, args.csv)
+    if explain:
+        for line in plan(con.fetchall()):
+            print(line)
+        return 0
+    rows = con.fetchmany(args.max_rows)
+    left_out = sum(len(batch) for batch in iter(lambda: con.fetchmany(10_000), []))
+    for line in table(columns, rows):
+        print(line)
+    total = len(rows) + left_out
+    if left_out:
+        print(
+            f"({total} rows, {left_out} not shown: raise --max-rows, or write every row "
+            "with --csv FILE)"
+        )
+    else:
+        print(f"({total} row{'' if total == 1 else 's'})")
+    return 0
+
+
+def write_result_csv(con: Any, columns: list[str], destination: str) -> int:
+    """Every row of the result as CSV through write_csv (formulas neutralised), to stdout
+    for `-`; a file appears only whole, renamed into place once written."""
+    import uuid
+
+    if len(set(columns)) < len(columns):
+        twice = next(c for c in columns if columns.count(c) > 1)
+        print(f"citydip: --csv needs distinct column names; {twice!r} is twice", file=sys.stderr)
+        return 2
+    rows = (
+        dict(zip(columns, row, strict=True))
+        for batch in iter(lambda: con.fetchmany(10_000), [])
+        for row in batch
+    )
+    if destination == "-":
+        count = write_csv(sys.stdout, columns, rows)
+    else:
+        target = Path(destination)
+        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
+        try:
+            with partial.open("x", newline="", encoding="utf-8") as handle:
+                count = write_csv(handle, columns, rows)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        partial.replace(target)
+    print(
+        f"citydip: wrote {count} row{'' if count == 1 else 's'} to {destination}", file=sys.stderr
+    )
+    return 0
+
+
 def use_dagster_home() -> Path:
     """Point Dagster at the project's instance (run history persists between commands);
     telemetry is off because the project's machines have no network."""
@@ -425,6 +540,24 @@ def root_cause(error: Any) -> str:
     return str(error.message).strip()
 
 
+def count(text: str) -> int:
+    """A whole number of at least 0, for argparse."""
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"not a whole number of at least 0: {text!r}")
+    return int(text)
+
+
+def seconds(text: str) -> float:
+    """A positive, finite number of seconds a timer can wait, for argparse."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= threading.TIMEOUT_MAX:  # False for NaN
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="citydip", description="The city diplomacy open dataset: build and inspect releases."
@@ -529,6 +662,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--edition", default="open", choices=["open", "full"], help="where versions are looked up"
     )
     changes.set_defaults(func=cmd_diff)
+    ask = sub.add_parser("query", help="run one read-only SQL query on a release")
+    ask.add_argument(
+        "release",
+        nargs="?",
+        default="latest",
+        help="a release folder, or a version (default: latest) of the edition's releases",
+    )
+    ask.add_argument("sql", help="one SELECT (WITH, DESCRIBE, SHOW, ...); - reads it from stdin")
+    ask.add_argument(
+        "--edition", default="open", choices=["open", "full"], help="where a version is looked up"
+    )
+    ask.add_argument(
+        "--csv", metavar="FILE", help="write every row as CSV to FILE (- for stdout), not a table"
+    )
+    ask.add_argument(
+        "--max-rows", type=count, default=100, metavar="N", help="rows the table shows (100)"
+    )
+    ask.add_argument(
+        "--timeout", type=seconds, default=60.0, metavar="S", help="stop the query after S s (60)"
+    )
+    ask.add_argument(
+        "--memory-limit", default="1GB", metavar="SIZE", help="DuckDB's memory limit (1GB)"
+    )
+    ask.set_defaults(func=cmd_query)
     return parser
 
 
