@@ -350,7 +350,13 @@ def cmd_query(args: argparse.Namespace) -> int:
             statement = query.reading_statement(con, sql)
             with query.time_bound(con, args.timeout):
                 con.execute(statement)
-                return answer(con, args, statement.type == duckdb.StatementType.EXPLAIN)
+                if args.csv:
+                    return query.write_result_csv(con, args.csv)
+                if statement.type == duckdb.StatementType.EXPLAIN:
+                    query.print_plan(con)
+                else:
+                    query.print_table(con, args.max_rows)
+                return 0
         except query.QueryRefused as error:
             print(f"citydip: query refused: {error}", file=sys.stderr)
             return 2
@@ -370,64 +376,6 @@ def cmd_query(args: argparse.Namespace) -> int:
         except OSError as error:  # writing --csv
             print(f"citydip: cannot write {args.csv}: {error}", file=sys.stderr)
             return 1
-
-
-def answer(con: Any, args: argparse.Namespace, explain: bool) -> int:
-    """Print or write the result `con` holds; a table says how many rows it left out."""
-    from pipeline.query import plan, table
-
-    columns = [d[0] for d in con.description or []]
-    if args.csv:
-        return write_result_csv(con, columns, args.csv)
-    if explain:
-        for line in plan(con.fetchall()):
-            print(line)
-        return 0
-    rows = con.fetchmany(args.max_rows)
-    left_out = sum(len(batch) for batch in iter(lambda: con.fetchmany(10_000), []))
-    for line in table(columns, rows):
-        print(line)
-    total = len(rows) + left_out
-    if left_out:
-        print(
-            f"({total} rows, {left_out} not shown: raise --max-rows, or write every row "
-            "with --csv FILE)"
-        )
-    else:
-        print(f"({total} row{'' if total == 1 else 's'})")
-    return 0
-
-
-def write_result_csv(con: Any, columns: list[str], destination: str) -> int:
-    """Every row of the result as CSV through write_csv (formulas neutralised), to stdout
-    for `-`; a file appears only whole, renamed into place once written."""
-    import uuid
-
-    if len(set(columns)) < len(columns):
-        twice = next(c for c in columns if columns.count(c) > 1)
-        print(f"citydip: --csv needs distinct column names; {twice!r} is twice", file=sys.stderr)
-        return 2
-    rows = (
-        dict(zip(columns, row, strict=True))
-        for batch in iter(lambda: con.fetchmany(10_000), [])
-        for row in batch
-    )
-    if destination == "-":
-        count = write_csv(sys.stdout, columns, rows)
-    else:
-        target = Path(destination)
-        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
-        try:
-            with partial.open("x", newline="", encoding="utf-8") as handle:
-                count = write_csv(handle, columns, rows)
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
-        partial.replace(target)
-    print(
-        f"citydip: wrote {count} row{'' if count == 1 else 's'} to {destination}", file=sys.stderr
-    )
-    return 0
 
 
 def use_dagster_home() -> Path:

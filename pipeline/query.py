@@ -8,7 +8,9 @@ type only refuses early, with a clearer message than DuckDB's; it is not what ke
 
 from __future__ import annotations
 
+import sys
 import threading
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
@@ -16,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+
+from pipeline.exports import write_csv
 
 THREADS = 2  # the machines are shared; a query may not take them all
 WIDEST = 60  # characters of a cell shown in the table; --csv writes every character
@@ -150,3 +154,59 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
 
 def is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def print_plan(con: duckdb.DuckDBPyConnection) -> None:
+    """EXPLAIN's answer, as DuckDB draws it."""
+    for line in plan(con.fetchall()):
+        print(line)
+
+
+def print_table(con: duckdb.DuckDBPyConnection, max_rows: int) -> None:
+    """The first `max_rows` rows of the result `con` holds as a table, then how many rows
+    there were and how many it left out."""
+    columns = [d[0] for d in con.description or []]
+    rows = con.fetchmany(max_rows)
+    left_out = sum(len(batch) for batch in iter(lambda: con.fetchmany(10_000), []))
+    for line in table(columns, rows):
+        print(line)
+    total = len(rows) + left_out
+    if left_out:
+        print(
+            f"({total} rows, {left_out} not shown: raise --max-rows, or write every row "
+            "with --csv FILE)"
+        )
+    else:
+        print(f"({total} row{'' if total == 1 else 's'})")
+
+
+def write_result_csv(con: duckdb.DuckDBPyConnection, destination: str) -> int:
+    """Every row of the result as CSV through write_csv (formulas neutralised), to stdout
+    for `-`; a file appears only whole, renamed into place once written. Returns the exit
+    code: 2 when two columns share a name (a CSV row is a mapping by name)."""
+    columns = [d[0] for d in con.description or []]
+    if len(set(columns)) < len(columns):
+        twice = next(c for c in columns if columns.count(c) > 1)
+        print(f"citydip: --csv needs distinct column names; {twice!r} is twice", file=sys.stderr)
+        return 2
+    rows = (
+        dict(zip(columns, row, strict=True))
+        for batch in iter(lambda: con.fetchmany(10_000), [])
+        for row in batch
+    )
+    if destination == "-":
+        count = write_csv(sys.stdout, columns, rows)
+    else:
+        target = Path(destination)
+        partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}.partial")
+        try:
+            with partial.open("x", newline="", encoding="utf-8") as handle:
+                count = write_csv(handle, columns, rows)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        partial.replace(target)
+    print(
+        f"citydip: wrote {count} row{'' if count == 1 else 's'} to {destination}", file=sys.stderr
+    )
+    return 0

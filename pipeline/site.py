@@ -20,12 +20,11 @@ from urllib.parse import quote, urlparse
 
 import requests
 
-from pipeline.http import FetchError, build_session, fetch_chunks
+from pipeline.http import CHUNK, FetchError, build_session, fetch_chunks
 from pipeline.publish import MANIFEST_FILE, Release, latest_release, list_releases, version_key
 
 INDEX_FILE = "index.json"
 INDEX_MAX_BYTES = 64 << 20
-CHUNK = 1 << 20
 _SHA256 = re.compile(r"^[0-9a-f]{64}\Z")
 
 Files = dict[str, tuple[int, str]]  # path -> (bytes, sha256)

@@ -5,9 +5,8 @@ assembled in a hidden temporary folder and renamed into place, so a half-written
 never visible under a snapshot's name; an existing snapshot is never modified. Imports no
 Dagster, so the light CLI commands stay fast.
 
-A run killed while it stores (mid-download, for a source that streams into the store)
-leaves its temporary folder behind; the next store of that source removes it (see
-SnapshotStore.store).
+A run killed while it stores leaves its temporary folder behind; the next store of that
+source removes it (see SnapshotStore.store).
 """
 
 from __future__ import annotations
@@ -22,7 +21,7 @@ import shutil
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -76,7 +75,7 @@ class Snapshot:
     def manifest(self) -> dict[str, object]:
         record = asdict(self)
         del record["folder"]
-        for optional in ("as_of", "rows", "note", "etag", "last_modified"):
+        for optional in ("as_of", *(f.name for f in fields(Facts))):
             if record[optional] is None:
                 del record[optional]
         return record
