@@ -20,6 +20,7 @@ from assets.sources import (
     wikidata,
 )
 from pipeline.http import FetchError, contact
+from pipeline.inputs import newest_file
 from pipeline.resources import HttpResource, SnapshotStoreResource
 from pipeline.snapshots import utc_now
 
@@ -202,9 +203,8 @@ def raw_imported_asset(slug: str, what: str) -> dg.AssetsDefinition:
     def _asset(
         context: dg.AssetExecutionContext, snapshots: SnapshotStoreResource
     ) -> dict[str, SourceFile | None]:
-        newest = snapshots.store().latest(slug)
-        files = {"file": SourceFile.from_snapshot(newest, "file") if newest else None}
-        if newest is None:
+        files = newest_file(snapshots.store(), slug)
+        if files["file"] is None:
             context.log.warning(f"{slug}: nothing stored (citydip import {slug} <file>)")
         context.add_output_metadata(_files_metadata(files))
         return files

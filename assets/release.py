@@ -15,6 +15,7 @@ from assets.editions import (
     attribution,
     open_edition,
 )
+from pipeline.inputs import FINGERPRINT
 from pipeline.publish import TABLES, ReleaseError, publish_release
 from pipeline.resources import WarehouseResource
 from schemas import SCHEMA_VERSION
@@ -39,7 +40,12 @@ class ReleaseConfig(dg.Config):
             "release",
             group_name="release",
             kinds={"duckdb", "parquet"},
-            deps=[*TABLES, "parsed_geonames__countries", "parsed_geonames__cities"],
+            deps=[
+                *TABLES,
+                "parsed_geonames__countries",
+                "parsed_geonames__cities",
+                "build_inputs",
+            ],
             description="A versioned release in warehouse/releases/<version>/ (the open "
             "edition; the full one goes to warehouse/full/<version>/): citydiplomacy.duckdb, "
             "one zstd Parquet file per table, ATTRIBUTION and manifest.json; `latest` moves "
@@ -67,6 +73,7 @@ def release(
     rejected_rows: pd.DataFrame,
     parsed_geonames__countries: pd.DataFrame,
     parsed_geonames__cities: pd.DataFrame,
+    build_inputs: str,
 ) -> dg.MaterializeResult:
     """Validate every table once more, then publish them as one release."""
     tables = {
@@ -109,6 +116,7 @@ def release(
             "rows_by_source": rows_by_source(tables),
             "resolution": resolution_quality(tables["city_ids"], tables["unresolved_names"]),
             "dagster_run_id": context.run.run_id,
+            FINGERPRINT: build_inputs,
         },
         texts={"ATTRIBUTION": attribution(published_sources, config.edition)},
         licence=(

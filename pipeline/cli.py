@@ -24,6 +24,7 @@ from pipeline import paths
 from pipeline.exports import write_csv
 from pipeline.publish import (
     DUCKDB_FILE,
+    Release,
     ReleaseLockedError,
     latest_release,
     list_releases,
@@ -404,12 +405,10 @@ def cmd_release(args: argparse.Namespace) -> int:
     """Run the `release` job (or `refresh`) in-process on the project's Dagster instance, so
     the run shows in the UI's history. One at a time per data home: a second run started
     meanwhile is refused at once (two at once raced to create the instance's database and
-    one crashed)."""
+    one crashed). Without --refresh or --force, a build that would change nothing is not
+    started at all."""
     home = use_dagster_home()
-    import dagster as dg
-
     from assets.sources.catalog import FETCHED
-    from pipeline.definitions import defs
 
     if args.accept_shrink and not args.refresh:
         print("citydip: --accept-shrink is for a refresh (--refresh)", file=sys.stderr)
@@ -421,6 +420,18 @@ def cmd_release(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    full = args.edition == "full"
+    releases = paths.full_releases_dir() if full else paths.releases_dir()
+    if not (args.refresh or args.force) and (same := unchanged_since(releases, args.edition)):
+        print(
+            f"nothing changed since release {same.version} (the same source files, registry "
+            "and pipeline code): nothing built, nothing published; --force builds anyway"
+        )
+        return 0
+    import dagster as dg
+
+    from pipeline.definitions import defs
+
     job = defs.resolve_job_def("refresh" if args.refresh else "release")
     try:
         with release_lock(home), dg.DagsterInstance.get() as instance:
@@ -454,9 +465,14 @@ def cmd_release(args: argparse.Namespace) -> int:
         for name in failed_checks:
             print(f"  check failed: {name}", file=sys.stderr)
         return 1
-    full = args.edition == "full"
-    latest = latest_release(paths.full_releases_dir() if full else paths.releases_dir())
+    latest = latest_release(releases)
     assert latest is not None
+    if not result.asset_materializations_for_node("publish_release"):
+        print(
+            f"nothing changed since release {latest.version} (the same source files, registry "
+            f"and pipeline code): nothing published (run {result.run_id}); --force builds anyway"
+        )
+        return 0
     print(
         f"published the {args.edition} edition of release {latest.version} at {latest.path} "
         f"(run {result.run_id})"
@@ -468,6 +484,16 @@ def cmd_release(args: argparse.Namespace) -> int:
     return 0
 
 
+def unchanged_since(releases: Path, edition: str) -> Release | None:
+    """The latest release if it was built from the stored snapshots, registry and code a
+    build would read now: checked before Dagster is even imported, so a no-op costs
+    about a second."""
+    from pipeline.inputs import fingerprint, selected_files, unchanged_release
+
+    files = selected_files(SnapshotStore(paths.raw_dir()), paths.raw_dir() / "registry")
+    return unchanged_release(releases, fingerprint(files, edition))
+
+
 def release_run_config(args: argparse.Namespace) -> dict[str, Any]:
     """The run config `citydip release` gives the job: log level, edition, and what the
     operator acknowledged (id churn, a source's shrink)."""
@@ -476,6 +502,8 @@ def release_run_config(args: argparse.Namespace) -> dict[str, Any]:
             "config": {"edition": args.edition, "accept_id_churn": args.accept_id_churn}
         }
     }
+    if args.force:
+        ops["build_inputs"] = {"config": {"force": True}}
     for source in args.accept_shrink:
         ops[f"raw_{source}"] = {"config": {"fetch": True, "accept_shrink": True}}
     return {"loggers": {"console": {"config": {"log_level": args.log_level}}}, "ops": ops}
@@ -524,6 +552,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["open", "full"],
         help="open (default): only sources whose terms allow redistribution, in "
         "warehouse/releases/; full: every source, in warehouse/full/, not for redistribution",
+    )
+    release.add_argument(
+        "--force",
+        action="store_true",
+        help="build and publish even when no source file, registry file or pipeline code "
+        "changed since the latest release (by default such a run publishes nothing)",
     )
     release.add_argument(
         "--accept-id-churn",

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from assets import checks, parsed, raw, release, tables
+from assets import checks, inputs, parsed, raw, release, tables
 from pipeline import paths
 from pipeline.jobs import refresh_job, release_job
 from pipeline.resources import (
@@ -28,6 +28,7 @@ def build_definitions(
             raw.raw_net_zero_tracker,
             *raw.raw_member_lists,
             *raw.raw_cdp,
+            inputs.build_inputs,
             parsed.parsed_geonames__cities,
             parsed.parsed_geonames__countries,
             parsed.parsed_geonames__admin1,

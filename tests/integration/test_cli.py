@@ -218,11 +218,12 @@ def test_id_churn_stops_a_release_until_accepted_and_diff_shows_it(home: Path) -
             "UPDATE cities SET city_id = 'wd:Q' || geonames_id WHERE city_id IN "
             "(SELECT city_id FROM cities ORDER BY city_id LIMIT 5)"
         )
-    refused = run_citydip(home, "release", "--log-level", "ERROR")
+    # the snapshots did not change: only a forced build meets the id check
+    refused = run_citydip(home, "release", "--log-level", "ERROR", "--force")
     assert refused.returncode == 1
     assert "stable ids changed since release" in refused.stderr
     assert (home / "warehouse" / "releases" / "latest").resolve() == first
-    accepted = run_citydip(home, "release", "--log-level", "ERROR", "--accept-id-churn")
+    accepted = run_citydip(home, "release", "--log-level", "ERROR", "--force", "--accept-id-churn")
     assert accepted.returncode == 0, accepted.stderr
     second = (home / "warehouse" / "releases" / "latest").resolve()
     manifest = json.loads((second / "manifest.json").read_text())
@@ -286,7 +287,8 @@ def test_two_releases_started_at_once_never_damage_each_other(home: Path) -> Non
     env = {**os.environ, "CITYDIP_HOME": str(home), "DAGSTER_HOME": str(home / ".dagster")}
     runs = [
         subprocess.Popen(
-            [str(CITYDIP), "release", "--log-level", "ERROR"],
+            # --force: one that starts after the first ended must not take it as a no-op
+            [str(CITYDIP), "release", "--log-level", "ERROR", "--force"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -497,6 +497,8 @@ def test_a_failed_wikidata_refresh_keeps_the_last_fetch(
         "ops": {
             "raw_geonames": {"config": geonames},
             "raw_wikidata": {"config": serve_wikidata(httpserver, fail_entities=True)},
+            # nothing changed: only a forced build publishes the stale note
+            "build_inputs": {"config": {"force": True}},
         }
     }
     assert run(home, "refresh", failing).success
@@ -521,11 +523,17 @@ def test_a_failed_refresh_keeps_the_last_snapshot_and_reports_it_stale(
     for name in ("countryInfo.txt", "admin1CodesASCII.txt"):
         stored = next((home / "raw" / "geonames").glob(f"*/{name}"))
         httpserver.expect_request(f"/{name}").respond_with_data(stored.read_bytes())
+    latest = home / "warehouse" / "releases" / "latest"
+    first = latest.resolve()
+    # no snapshot changed, so the refresh publishes nothing (assets/inputs.py) ...
     result = run(home, "refresh", good)
     assert result.success
-    manifest = json.loads(
-        (home / "warehouse" / "releases" / "latest" / "manifest.json").read_text()
-    )
+    assert not result.asset_materializations_for_node("publish_release")
+    assert latest.resolve() == first
+    # ... and a release built anyway says the kept snapshot is stale
+    forced = {"ops": {**good["ops"], "build_inputs": {"config": {"force": True}}}}
+    assert run(home, "refresh", forced).success
+    manifest = json.loads((latest / "manifest.json").read_text())
     assert manifest["version"].endswith(".1")
     notes = {s["role"]: s["note"] for s in manifest["sources"] if s["source"] == "geonames"}
     assert set(notes) == {"cities", "countries", "admin1"}
@@ -652,10 +660,12 @@ def test_a_failure_at_fetch_parse_or_resolve_leaves_the_last_release_untouched(
         return raise_fault
 
     refresh = {"ops": {"raw_geonames": {"config": {"fetch": True}}}}
+    # the snapshots are those of the release, so only a forced build parses and resolves
+    forced = {"ops": {"build_inputs": {"config": {"force": True}}}}
     for stage, target, job, config in (
         ("fetch", (geonames, "fetch_dump"), "refresh", refresh),
-        ("parse", (geonames, "parse_file"), "release", None),
-        ("resolve", (Resolver, "from_frames"), "release", None),
+        ("parse", (geonames, "parse_file"), "release", forced),
+        ("resolve", (Resolver, "from_frames"), "release", forced),
     ):
         with monkeypatch.context() as patch:
             patch.setattr(*target, fault(stage))
