@@ -1,0 +1,1 @@
+"""Generated inputs for the whole-build benchmark (make bench)."""
