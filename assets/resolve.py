@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 import pycountry
 from rapidfuzz import fuzz, process
@@ -158,6 +159,8 @@ BIG_CITY = 1_000_000
 # "Salvador, BR" mean the city of 2.9 million, not a village of 2,000.
 DOMINANCE = 20.0
 FUZZY_CUTOFF = 90.0
+# Fuzzy searches over more names than this are narrowed by char_mask first.
+FILTER_FROM = 64
 # A source's own population for the city is evidence too: a namesake within 3 times of it
 # agrees (sources count the municipality, GeoNames often the town: Rome 2.8M vs 2.3M,
 # Lubumbashi 5.7M vs 2.2M), and one over 50 times smaller is another place (CDP's "Comas",
@@ -194,6 +197,18 @@ def normalise_name(name: str) -> str:
         name = unicodedata.normalize("NFKD", name).translate(_COMBINING)
     # _NOT_WORD matches whole runs, so the result has single spaces once stripped
     return _NOT_WORD.sub(" ", name.casefold()).strip()
+
+
+def char_mask(text: str) -> int:
+    """The characters of `text` as bits of a 64-bit mask (character code mod 64). Each
+    character one string has and the other lacks costs at least one insertion or
+    deletion, and characters in distinct bits are distinct, so the bits two masks differ
+    in never exceed the two strings' indel distance: a bound that rules names out of a
+    fuzzy match without scoring them."""
+    mask = 0
+    for character in set(text):
+        mask |= 1 << (ord(character) & 63)
+    return mask
 
 
 def _affix_alternation(affixes: Iterable[str]) -> str:
@@ -376,6 +391,7 @@ class Resolver:
     admin1_codes: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     _admin1: dict[tuple[str, str], str | None] = field(default_factory=dict)
     _countries: dict[str | None, str | None] = field(default_factory=dict)
+    _masks: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @classmethod
     def from_frames(
@@ -622,9 +638,19 @@ class Resolver:
         longest = math.floor(len(key) * (2 - share) / share + 1e-9)  # boundary keeps it in
         low = bisect.bisect_left(lengths, shortest)
         high = bisect.bisect_right(lengths, longest)
+        keys = self.fuzzy_keys[country_code]
+        if high - low > FILTER_FROM:
+            # nor can a name score whose letters differ from the key's in more places than
+            # the distance allows (see char_mask): numpy drops most names before rapidfuzz
+            masks, sizes = self._fuzzy_masks(country_code)
+            differ = np.bitwise_count(masks[low:high] ^ np.uint64(char_mask(key)))
+            allowed = (sizes[low:high] + len(key)) * (1 - share) + 1e-9
+            index = (np.flatnonzero(differ <= allowed) + low).tolist()
+        else:
+            index = list(range(low, high))
         hits = process.extract(
             key,
-            self.fuzzy_keys[country_code][low:high],
+            [keys[i] for i in index],
             scorer=fuzz.ratio,
             score_cutoff=FUZZY_CUTOFF,
             limit=5,
@@ -632,7 +658,18 @@ class Resolver:
         if not hits:
             return _NONE
         best = max(score for _, score, _ in hits)
-        return self._rank({names[low + i][1] for _, score, i in hits if score == best})
+        return self._rank({names[index[i]][1] for _, score, i in hits if score == best})
+
+    def _fuzzy_masks(self, country_code: str) -> tuple[np.ndarray, np.ndarray]:
+        """Each fuzzy key's char_mask and length as arrays, made on a country's first
+        fuzzy search (most builds search few countries)."""
+        found = self._masks.get(country_code)
+        if found is None:
+            keys = self.fuzzy_keys[country_code]
+            masks = np.fromiter((char_mask(k) for k in keys), dtype=np.uint64, count=len(keys))
+            sizes = np.asarray(self.fuzzy_lengths[country_code], dtype=np.int64)
+            found = self._masks[country_code] = (masks, sizes)
+        return found
 
     def _nearest(self, country_code: str, point: tuple[float, float]) -> Resolution:
         """No name matched: a place within CONFIRM_KM of the source's coordinates, if one
