@@ -7,7 +7,7 @@ UV := .tools/bin/uv
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: release refresh test lint browser dev install bench-resolution bench-wikidata
+.PHONY: release refresh test lint browser dev install bench bench-resolution bench-wikidata
 
 install: $(VENV)/.synced
 
@@ -53,6 +53,12 @@ browser:
 ## The Dagster UI and daemon (schedules fire while it runs): http://127.0.0.1:3000
 dev: $(VENV)/.synced
 	$(VENV)/bin/citydip dev
+
+## Whole builds from generated inputs at 1x, 10x and 100x the recorded sources in ../shared/data:
+## stage times, memory, no-op rebuilds, release size, query latency; prints the ratios next to
+## their targets and writes bench/results.json and BENCHMARKS.md. BENCH_ARGS="--factors 1,10"
+bench: $(VENV)/.synced
+	$(VENV)/bin/python -m bench.build $(BENCH_ARGS)
 
 ## Resolver accuracy and speed on the recorded sources in ../shared/data (prints figures)
 bench-resolution: $(VENV)/.synced
