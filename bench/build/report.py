@@ -210,5 +210,6 @@ def markdown(report: Mapping[str, Any], current: str) -> str:
     block = markdown_block(report)
     if BEGIN in current and END in current:
         head, rest = current.split(BEGIN, 1)
-        return head + block + rest.split(END, 1)[1].lstrip("\n")
+        after = rest.split(END, 1)[1].lstrip("\n")
+        return head + block + ("\n" + after if after else "")
     return current.rstrip("\n") + "\n\n" + block
