@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from importlib.metadata import version
 from importlib.resources import files
 from pathlib import Path
 from typing import NoReturn
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import requests
+from pyarrow import csv as pcsv
 
 from assets.sources import ParseError, SourceFile, SourceInfo, archives
 from pipeline.fetching import fetch_and_store
@@ -238,8 +242,56 @@ def parse_cities(content: bytes, file_name: str) -> pd.DataFrame:
     if file_name.endswith(".zip"):
         member, content = _unzip_single(content, file_name)
         file_name = f"{file_name}:{member}"  # as a Wikidata bundle's members are named
+    text = decode(content, file_name)
+    frame = _read_plain(text, content)
+    if frame is None:
+        frame = _read_line_by_line(text, file_name)
+    return _typed_gazetteer(frame.replace("", None), file_name, "line")
+
+
+# Line breaks str.splitlines knows besides "\n"; a dump with any of them is read line by
+# line, so that what makes a line and its number stays as that reader has always said.
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def _read_plain(text: str, content: bytes) -> pd.DataFrame | None:
+    """The dump read by pyarrow's CSV reader (a fifth of the time of splitting 235,000
+    lines in Python), when every non-empty line has exactly the 19 fields and "\n" is
+    the only line break; None otherwise, and _read_line_by_line finds and names the
+    problem. The frame equals what that reader makes, index (line numbers) included."""
+    if _OTHER_BREAKS.search(text):
+        return None
+    data = np.frombuffer(content, dtype=np.uint8)
+    breaks = np.flatnonzero(data == ord("\n"))
+    starts = np.concatenate(([0], breaks + 1))
+    lengths = np.concatenate((breaks, [len(data)])) - starts
+    tabs = np.bincount(
+        np.searchsorted(breaks, np.flatnonzero(data == ord("\t"))), minlength=len(starts)
+    )
+    filled = lengths > 0
+    if not filled.any() or not np.array_equal(
+        tabs[filled], np.full(filled.sum(), len(CITY_COLUMNS) - 1)
+    ):
+        return None
+    columns = list(CITY_COLUMNS)
+    table = pcsv.read_csv(
+        pa.py_buffer(content),
+        read_options=pcsv.ReadOptions(column_names=columns, block_size=1 << 24),
+        parse_options=pcsv.ParseOptions(
+            delimiter="\t", quote_char=False, double_quote=False, escape_char=False
+        ),
+        convert_options=pcsv.ConvertOptions(
+            column_types=dict.fromkeys(columns, pa.string()), strings_can_be_null=False
+        ),
+    )
+    frame = table.to_pandas()
+    frame.index = np.flatnonzero(filled) + 1
+    return frame
+
+
+def _read_line_by_line(text: str, file_name: str) -> pd.DataFrame:
     rows, numbers = [], []
-    for number, line in enumerate(decode(content, file_name).splitlines(), start=1):
+    for number, line in enumerate(text.splitlines(), start=1):
         if not line:
             continue
         fields = line.split("\t")
@@ -252,8 +304,7 @@ def parse_cities(content: bytes, file_name: str) -> pd.DataFrame:
             )
         rows.append(fields)
         numbers.append(number)
-    frame = pd.DataFrame(rows, columns=list(CITY_COLUMNS), index=numbers, dtype="str")
-    return _typed_gazetteer(frame.replace("", None), file_name, "line")
+    return pd.DataFrame(rows, columns=list(CITY_COLUMNS), index=numbers, dtype="str")
 
 
 def parse_bundled_cities(content: bytes, file_name: str) -> pd.DataFrame:
