@@ -12,6 +12,16 @@ from bench.resolution.report import format_table
 
 BEGIN = "<!-- bench:begin (written by `make bench`; edit the prose outside these markers) -->"
 END = "<!-- bench:end -->"
+
+
+def markers(label: str = "") -> tuple[str, str]:
+    """The markers around one run's block: unlabelled for the main run, labelled for
+    others kept beside it (`--label`)."""
+    if not label:
+        return BEGIN, END
+    return BEGIN.replace("bench:begin", f"bench:begin {label}"), f"<!-- bench:end {label} -->"
+
+
 MIB = 1 << 20
 
 
@@ -61,10 +71,7 @@ def build_rows(sizes: Sequence[Mapping[str, Any]]) -> list[list[object]]:
     rows.append(
         [
             "no-op run of the job: steps run / skipped",
-            *(
-                f"{s['noop_job']['steps_run']} / {s['noop_job']['steps_skipped']}"
-                for s in sizes
-            ),
+            *(f"{s['noop_job']['steps_run']} / {s['noop_job']['steps_skipped']}" for s in sizes),
         ]
     )
     rows.append(
@@ -190,26 +197,28 @@ def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> 
     return "\n".join(lines)
 
 
-def markdown_block(report: Mapping[str, Any]) -> str:
+def markdown_block(report: Mapping[str, Any], label: str = "") -> str:
+    begin, end = markers(label)
     machine = report["machine"]
     parts = [
-        BEGIN,
+        begin,
         f"Measured {report['generated_at']} on {machine['cpus']} CPUs, Python "
         f"{machine['python']}; {report['repeats']} runs of each kind; the whole run took "
         f"{report['elapsed_seconds']:,.0f} s. Every figure is in `bench/results.json`.",
     ]
     for heading, headers, rows in tables(report):
         parts.append(f"**{heading[0].upper()}{heading[1:]}**\n\n{markdown_table(headers, rows)}")
-    parts.append(END)
+    parts.append(end)
     return "\n\n".join(parts) + "\n"
 
 
-def markdown(report: Mapping[str, Any], current: str) -> str:
-    """`current` (BENCHMARKS.md) with the text between the markers replaced; the block is
-    appended when the markers are missing."""
-    block = markdown_block(report)
-    if BEGIN in current and END in current:
-        head, rest = current.split(BEGIN, 1)
-        after = rest.split(END, 1)[1].lstrip("\n")
+def markdown(report: Mapping[str, Any], current: str, label: str = "") -> str:
+    """`current` (BENCHMARKS.md) with the text between the run's markers replaced; the
+    block is appended when the markers are missing."""
+    begin, end = markers(label)
+    block = markdown_block(report, label)
+    if begin in current and end in current:
+        head, rest = current.split(begin, 1)
+        after = rest.split(end, 1)[1].lstrip("\n")
         return head + block + ("\n" + after if after else "")
     return current.rstrip("\n") + "\n\n" + block

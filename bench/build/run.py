@@ -253,6 +253,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
     parser.add_argument("--markdown", type=Path, default=DEFAULT_MARKDOWN)
     parser.add_argument("--keep", action="store_true", help="keep the data homes")
+    parser.add_argument(
+        "--label",
+        default="",
+        help="write BENCHMARKS.md's block for this label (kept beside the main one)",
+    )
     args = parser.parse_args(argv)
     try:
         args.factors = [int(f) for f in args.factors.split(",")]
@@ -300,6 +305,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     current = args.markdown.read_text(encoding="utf-8") if args.markdown.exists() else ""
-    args.markdown.write_text(markdown(report, current), encoding="utf-8")
+    args.markdown.write_text(markdown(report, current, args.label), encoding="utf-8")
     print(f"wrote {args.json} and {args.markdown}")
     return 0

@@ -8,7 +8,7 @@ from typing import Any
 from bench.build.child import step_records
 from bench.build.empty import empty_definitions
 from bench.build.queries import readme_queries, title
-from bench.build.report import BEGIN, END, markdown
+from bench.build.report import BEGIN, END, markdown, markers
 from bench.build.run import runs_summary, targets
 from pipeline.definitions import build_definitions
 
@@ -108,6 +108,10 @@ def test_markdown_replaces_only_the_text_between_the_markers() -> None:
     assert written.endswith(END + "\n\nprose after\n")
     assert "Measured 2026-11-22T00:00:00+00:00 on 2 CPUs" in written
     assert markdown(report, "no markers\n").startswith("no markers\n\n" + BEGIN)
+    # a labelled run's block goes beside the main one and leaves it alone
+    both = markdown(report, written, "100x")
+    assert both.startswith(written.rstrip("\n") + "\n\n" + markers("100x")[0])
+    assert markdown(report, both, "100x") == both
 
 
 def test_the_empty_graph_has_the_release_jobs_steps(tmp_path: Any) -> None:
