@@ -16,12 +16,14 @@ import json
 import os
 import sqlite3
 import sys
+import threading
 import time
 from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 MODES = ("cli", "force", "job", "empty")
+SAMPLE_SECONDS = 0.2
 ENDS = {"STEP_SUCCESS": "success", "STEP_FAILURE": "failure", "STEP_SKIPPED": "skipped"}
 
 
@@ -71,6 +73,8 @@ def run(home: Path, mode: str) -> dict[str, Any]:
     os.environ["CITYDIP_HOME"] = str(home)
     os.environ.pop("DAGSTER_HOME", None)
     before = release_versions(home)
+    sampler = MemorySampler()
+    sampler.start()
     if mode in ("cli", "force"):
         # `citydip release` as a user or cron runs it: its no-op check comes first
         from pipeline import cli
@@ -87,6 +91,9 @@ def run(home: Path, mode: str) -> dict[str, Any]:
         imported, figures = run_job(home, mode)
         ran = time.perf_counter()
         peak = peak_memory_mb()
+    sampler.stop()
+    for step in figures["steps"].values():
+        step["peak_rss_mb"] = sampler.peak_between(step.get("start", 0.0), step.get("end", 0.0))
     return {
         "mode": mode,
         **figures,
@@ -97,6 +104,32 @@ def run(home: Path, mode: str) -> dict[str, Any]:
         "releases_before": before,
         "releases_after": release_versions(home),
     }
+
+
+class MemorySampler(threading.Thread):
+    """Resident memory every SAMPLE_SECONDS, stamped with the clock the event log uses,
+    so each step's peak can be read off afterwards: which stage needs the memory."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[tuple[float, float]] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(SAMPLE_SECONDS):
+            self.samples.append((time.time(), resident_mb()))
+
+    def stop(self) -> None:
+        self.done.set()
+        self.join()
+
+    def peak_between(self, start: float, end: float) -> float | None:
+        inside = [mb for at, mb in self.samples if start <= at <= end]
+        return max(inside) if inside else None
+
+
+def resident_mb() -> float:
+    return status_mb("VmRSS")
 
 
 def run_ids(home: Path) -> set[str]:
@@ -135,10 +168,14 @@ def run_span(records: list[Any]) -> float:
 def peak_memory_mb() -> float:
     """This process's peak resident memory since its exec (VmHWM): the parent's memory at
     fork, which ru_maxrss would report, is not counted."""
+    return status_mb("VmHWM")
+
+
+def status_mb(field: str) -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
+        if line.startswith(f"{field}:"):
             return round(int(line.split()[1]) / 1024, 1)
-    raise RuntimeError("no VmHWM in /proc/self/status (the benchmark needs Linux)")
+    raise RuntimeError(f"no {field} in /proc/self/status (the benchmark needs Linux)")
 
 
 def run_job(home: Path, mode: str) -> tuple[float, dict[str, Any]]:

@@ -64,6 +64,18 @@ def build_rows(sizes: Sequence[Mapping[str, Any]]) -> list[list[object]]:
         )
     rows.append(
         [
+            "peak memory by stage, full rebuild (MiB)",
+            *(
+                ", ".join(
+                    f"{stage} {s['full_build']['stages'][stage].get('peak_rss_mb', 0):,.0f}"
+                    for stage in STAGES
+                )
+                for s in sizes
+            ),
+        ]
+    )
+    rows.append(
+        [
             "peak memory, full rebuild (MiB)",
             *(f"{s['full_build']['peak_memory_mb']:,.0f}" for s in sizes),
         ]

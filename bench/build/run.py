@@ -72,8 +72,15 @@ def stage_figures(runs: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]
         ]
         rows = sum(s["rows"] or 0 for s in runs[0]["steps"].values() if s["stage"] == stage)
         median = statistics.median(seconds)
+        peaks = [
+            s.get("peak_rss_mb") or 0.0
+            for run in runs
+            for s in run["steps"].values()
+            if s["stage"] == stage
+        ]
         figures[stage] = {
             **spread(seconds),
+            "peak_rss_mb": max(peaks, default=0.0),
             "rows": rows,
             "rows_per_second": round(rows / median) if median and rows else None,
         }

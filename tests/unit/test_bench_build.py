@@ -5,7 +5,7 @@ targets, the Markdown it writes, and the empty-bodied graph it times."""
 from types import SimpleNamespace
 from typing import Any
 
-from bench.build.child import step_records
+from bench.build.child import MemorySampler, step_records
 from bench.build.empty import empty_definitions
 from bench.build.queries import readme_queries, title
 from bench.build.report import BEGIN, END, markdown, markers
@@ -130,3 +130,10 @@ def test_the_readme_queries_are_those_both_forms_of_a_release_answer() -> None:
     assert "Members of each network, largest first" in titles
     assert not [t for t in titles if t.startswith(("In the full edition", "In the DuckDB"))]
     assert len(queries) >= 8
+
+
+def test_a_steps_peak_memory_is_the_largest_sample_inside_it() -> None:
+    sampler = MemorySampler()
+    sampler.samples = [(1.0, 100.0), (2.0, 300.0), (3.0, 200.0), (4.0, 900.0)]
+    assert sampler.peak_between(1.5, 3.5) == 300.0
+    assert sampler.peak_between(5.0, 6.0) is None  # a step shorter than a sample apart
