@@ -12,7 +12,13 @@ import dagster as dg
 
 from assets.editions import OPEN
 from assets.sources import SourceFile
-from pipeline.inputs import FINGERPRINT, edition_of, fingerprint, unchanged_release
+from pipeline.inputs import (
+    FINGERPRINT,
+    edition_of,
+    files_read,
+    fingerprint,
+    unchanged_release,
+)
 from pipeline.resources import WarehouseResource
 
 
@@ -38,16 +44,16 @@ def build_inputs(
     """The fingerprint of every file the build reads, its code and edition; nothing (and
     every later step skipped) when the latest release was built from the same."""
     edition = edition_of(context.run.run_config)
-    files = [
-        *raw_geonames.values(),
-        *raw_registry.values(),
-        *raw_wikidata.values(),
-        *raw_net_zero_tracker.values(),
-        *raw_network_members.values(),
-        *raw_eurocities_members.values(),
-        *raw_cdp_targets.values(),
-        *raw_cdp_emissions.values(),
-    ]
+    files = files_read(
+        raw_geonames,
+        raw_registry,
+        raw_wikidata,
+        raw_net_zero_tracker,
+        raw_network_members,
+        raw_eurocities_members,
+        raw_cdp_targets,
+        raw_cdp_emissions,
+    )
     inputs = fingerprint(files, edition)
     folder = warehouse.releases_dir if edition == OPEN else warehouse.full_dir
     same = unchanged_release(folder, inputs)
@@ -62,7 +68,7 @@ def build_inputs(
         inputs,
         metadata={
             FINGERPRINT: inputs,
-            "files": len([f for f in files if f]),
+            "files": len(files),
             "latest_release": same.version if same else "built from other inputs, or none",
         },
     )

@@ -13,6 +13,7 @@ import pandas as pd
 from assets import build, build_members, build_wikidata
 from assets.sources import SourceFile
 from assets.sources.catalog import INFOS
+from pipeline.inputs import files_read
 from pipeline.resources import ResolverResource
 from schemas.agreements import Agreements
 from schemas.commitments import Commitments
@@ -424,17 +425,16 @@ def sources(
 ) -> dg.Output[pd.DataFrame]:
     """One row per source file the build read: publisher, origin, licence, attribution,
     snapshot id and sha256. Every row of every table traces here by snapshot_id."""
-    read = [
-        *raw_geonames.values(),
-        *raw_registry.values(),
-        *raw_wikidata.values(),
-        *raw_net_zero_tracker.values(),
-        *raw_network_members.values(),
-        *raw_eurocities_members.values(),
-        *raw_cdp_targets.values(),
-        *raw_cdp_emissions.values(),
-    ]
-    files = [f for f in read if f is not None]
+    files = files_read(
+        raw_geonames,
+        raw_registry,
+        raw_wikidata,
+        raw_net_zero_tracker,
+        raw_network_members,
+        raw_eurocities_members,
+        raw_cdp_targets,
+        raw_cdp_emissions,
+    )
     frame = build.build_sources(files, list(INFOS))
     return dg.Output(frame, metadata=_table_metadata(frame))
 

@@ -60,6 +60,11 @@ def fingerprint(files: Iterable[SourceFile | None], edition: str) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+def files_read(*selections: Mapping[str, SourceFile | None]) -> list[SourceFile]:
+    """Every file the raw assets' selections name (a source without one names None)."""
+    return [file for files in selections for file in files.values() if file is not None]
+
+
 def newest_file(store: SnapshotStore, slug: str) -> dict[str, SourceFile | None]:
     """The newest stored file of a source users import whole (a CDP export)."""
     newest = store.latest(slug)
