@@ -167,8 +167,17 @@ def target_rows(found: Sequence[Mapping[str, Any]]) -> list[list[object]]:
     ]
 
 
+def failure_rows(sizes: Sequence[Mapping[str, Any]]) -> list[list[object]]:
+    return [
+        [f"{s['factor']}x", s["failed"]["mode"], s["failed"]["reason"]]
+        for s in sizes
+        if "failed" in s
+    ]
+
+
 def tables(report: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[object]]]]:
-    sizes = report["sizes"]
+    everything = report["sizes"]
+    sizes = [s for s in everything if "failed" not in s]
     factors = [f"{s['factor']}x" for s in sizes]
     found = [
         (
@@ -176,7 +185,11 @@ def tables(report: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[ob
             ["target", "value", "limit", "result"],
             target_rows(report["targets"]),
         ),
-        ("inputs", ["source", *factors], input_rows(sizes)),
+        (
+            "inputs",
+            ["source", *(f"{s['factor']}x" for s in everything)],
+            input_rows(everything),
+        ),
         ("builds: seconds, min / median", ["figure", *factors], build_rows(sizes)),
         (
             "README queries: ms, min / median (warm); first run",
@@ -184,6 +197,10 @@ def tables(report: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[ob
             query_rows(sizes),
         ),
     ]
+    if failure_rows(everything):
+        found.insert(
+            1, ("builds that failed", ["size", "build", "error"], failure_rows(everything))
+        )
     if report.get("resolver"):
         rows = report["resolver"]["gazetteer_rows"]
         found.append(

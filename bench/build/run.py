@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -31,6 +32,25 @@ STAGES = ("raw", "parsed", "core", "release", "checks")
 GIB = 1 << 30
 
 
+class BuildFailed(RuntimeError):
+    """A build the benchmark started did not succeed: at a large size, a limit of the
+    pipeline (a cap, memory) is a finding to report, not a reason to lose the run."""
+
+    def __init__(self, mode: str, reason: str, log: Path) -> None:
+        super().__init__(f"bench: {mode} build failed: {reason} (see {log})")
+        self.mode, self.reason, self.log = mode, reason, log
+
+
+# the project's own error, not Dagster's wrapper around it
+_CAUSE = re.compile(r"^([\w.]+(?:Error|Exception)): (.+)$", re.M)
+
+
+def failure_reason(text: str) -> str:
+    """The first error line of a failed build's log that is not Dagster's own."""
+    causes = [m.group(0) for m in _CAUSE.finditer(text) if not m.group(1).startswith("dagster")]
+    return causes[0] if causes else "no error line in the log"
+
+
 def spawn(home: Path, mode: str, log: Path) -> dict[str, Any]:
     """One build in a child process: its own figures (peak memory read by the child
     itself) and the process's wall time."""
@@ -47,14 +67,13 @@ def spawn(home: Path, mode: str, log: Path) -> dict[str, Any]:
         process.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - started
     if process.returncode != 0 or not out.exists():
-        tail = log.read_text(errors="replace")[-3000:]
-        raise RuntimeError(f"bench: {mode} build in {home} failed (see {log}):\n{tail}")
+        raise BuildFailed(mode, failure_reason(log.read_text(errors="replace")), log)
     result = json.loads(out.read_text())
     # what the command took: the child's own reading of the run afterwards is not counted
     result["process_seconds"] = round(seconds - result["after_seconds"], 3)
     result["max_rss_mb"] = round(usage.ru_maxrss / 1024, 1)  # includes the parent's at fork
     if not result["success"]:
-        raise RuntimeError(f"bench: {mode} build in {home} did not succeed (see {log})")
+        raise BuildFailed(mode, failure_reason(log.read_text(errors="replace")), log)
     return result
 
 
@@ -150,11 +169,19 @@ def measure_factor(
             )
         return done
 
-    first = runs("cli", 1)
-    full = runs("force", repeats)
-    noop = runs("cli", repeats)
-    gate = runs("job", repeats)
-    empty = runs("empty", repeats)
+    try:
+        first = runs("cli", 1)
+        full = runs("force", repeats)
+        noop = runs("cli", repeats)
+        gate = runs("job", repeats)
+        empty = runs("empty", repeats)
+    except BuildFailed as failed:
+        print(f"{factor}x: {failed}", flush=True)
+        return {
+            "factor": factor,
+            "inputs": inputs,
+            "failed": {"mode": failed.mode, "reason": failed.reason, "log": str(failed.log)},
+        }
     latest = (home / "warehouse" / "releases" / "latest").resolve()
     return {
         "factor": factor,
@@ -197,8 +224,13 @@ def ratio(name: str, value: float | None, limit: float, kind: str = "at most") -
 
 def targets(sizes: Sequence[Mapping[str, Any]], resolver: Mapping[str, Any] | None) -> list:
     """The issue's targets as ratios of medians measured in this run."""
+    found: list[dict[str, Any]] = []
+    for size in sizes:
+        if "failed" in size:
+            failed = ratio(f"{size['factor']}x build succeeds", None, 0)
+            found.append({**failed, "met": False, "failed": size["failed"]["reason"]})
+    sizes = [s for s in sizes if "failed" not in s]
     by = {s["factor"]: s for s in sizes}
-    found = []
     if 1 in by:
         one = by[1]
         full = one["full_build"]["run_seconds"]["median"]

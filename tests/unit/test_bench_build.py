@@ -9,7 +9,7 @@ from bench.build.child import MemorySampler, step_records
 from bench.build.empty import empty_definitions
 from bench.build.queries import readme_queries, title
 from bench.build.report import BEGIN, END, markdown, markers
-from bench.build.run import runs_summary, targets
+from bench.build.run import failure_reason, runs_summary, targets
 from pipeline.definitions import build_definitions
 
 
@@ -137,3 +137,22 @@ def test_a_steps_peak_memory_is_the_largest_sample_inside_it() -> None:
     sampler.samples = [(1.0, 100.0), (2.0, 300.0), (3.0, 200.0), (4.0, 900.0)]
     assert sampler.peak_between(1.5, 3.5) == 300.0
     assert sampler.peak_between(5.0, 6.0) is None  # a step shorter than a sample apart
+
+
+LOG = """\
+2026-11-22 21:23:56 +0000 - dagster - ERROR - release - parsed_wikidata - STEP_FAILURE
+dagster._core.errors.DagsterExecutionStepExecutionError: Error occurred while executing op
+assets.sources.ParseError: wikidata: wikidata-responses.zip, archive: over the cap
+"""
+
+
+def test_a_failed_build_is_reported_with_the_projects_own_error() -> None:
+    assert failure_reason(LOG) == (
+        "assets.sources.ParseError: wikidata: wikidata-responses.zip, archive: over the cap"
+    )
+    assert failure_reason("killed\n") == "no error line in the log"
+    failed = {"factor": 100, "inputs": {}, "failed": {"mode": "cli", "reason": "too big"}}
+    found = targets([size(1, 20, 2, 5), failed], None)
+    assert found[0]["target"] == "100x build succeeds"
+    assert (found[0]["met"], found[0]["failed"]) == (False, "too big")
+    assert not [t for t in found if t["target"].startswith("100x full build")]
