@@ -190,13 +190,16 @@ def tables(report: Mapping[str, Any]) -> list[tuple[str, list[str], list[list[ob
             ["source", *(f"{s['factor']}x" for s in everything)],
             input_rows(everything),
         ),
-        ("builds: seconds, min / median", ["figure", *factors], build_rows(sizes)),
-        (
-            "README queries: ms, min / median (warm); first run",
-            ["size", "query", "rows", "DuckDB", "Parquet", "first: DuckDB / Parquet"],
-            query_rows(sizes),
-        ),
     ]
+    if sizes:  # a size whose build failed has no build or query figures
+        found.append(("builds: seconds, min / median", ["figure", *factors], build_rows(sizes)))
+        found.append(
+            (
+                "README queries: ms, min / median (warm); first run",
+                ["size", "query", "rows", "DuckDB", "Parquet", "first: DuckDB / Parquet"],
+                query_rows(sizes),
+            )
+        )
     if failure_rows(everything):
         found.insert(
             1, ("builds that failed", ["size", "build", "error"], failure_rows(everything))
@@ -233,7 +236,8 @@ def markdown_block(report: Mapping[str, Any], label: str = "") -> str:
         begin,
         f"Measured {report['generated_at']} on {machine['cpus']} CPUs, Python "
         f"{machine['python']}; {report['repeats']} runs of each kind; the whole run took "
-        f"{report['elapsed_seconds']:,.0f} s. Every figure is in `bench/results.json`.",
+        f"{report['elapsed_seconds']:,.0f} s. Every figure is in "
+        f"`{report.get('json_file', 'bench/results.json')}`.",
     ]
     for heading, headers, rows in tables(report):
         parts.append(f"**{heading[0].upper()}{heading[1:]}**\n\n{markdown_table(headers, rows)}")

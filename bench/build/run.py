@@ -280,6 +280,14 @@ def targets(sizes: Sequence[Mapping[str, Any]], resolver: Mapping[str, Any] | No
     return found
 
 
+def shown_path(path: Path) -> str:
+    """A path as BENCHMARKS.md names it: from the project root when inside it."""
+    resolved = path.resolve()
+    return str(
+        resolved.relative_to(PROJECT_ROOT) if resolved.is_relative_to(PROJECT_ROOT) else path
+    )
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.build", description=__doc__)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the recorded sources")
@@ -339,6 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "resolver": resolver,
         "targets": targets(sizes, resolver),
         "elapsed_seconds": round(time.perf_counter() - started, 1),
+        "json_file": shown_path(args.json),
     }
     print_report(report)
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -34,6 +34,8 @@ def test_asset_names_follow_the_layers() -> None:
             assert group == "parsed", name
         elif name == "release":
             assert group == "release"
+        elif name == "build_inputs":  # the no-op gate: the raw layer's files, fingerprinted
+            assert group == "raw"
         else:
             base = name.removesuffix("_rejected").removesuffix("_matches")
             assert name in CORE or base in CORE | INTERMEDIATE, name
