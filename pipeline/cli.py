@@ -487,10 +487,15 @@ def cmd_release(args: argparse.Namespace) -> int:
 def unchanged_since(releases: Path, edition: str) -> Release | None:
     """The latest release if it was built from the stored snapshots, registry and code a
     build would read now: checked before Dagster is even imported, so a no-op costs
-    about a second."""
+    about 3 s. A file that cannot be read is left to the run, which reports it with its
+    step, as every build failure is reported."""
+    from assets.sources import ParseError
     from pipeline.inputs import fingerprint, selected_files, unchanged_release
 
-    files = selected_files(SnapshotStore(paths.raw_dir()), paths.raw_dir() / "registry")
+    try:
+        files = selected_files(SnapshotStore(paths.raw_dir()), paths.raw_dir() / "registry")
+    except (ParseError, SnapshotError, OSError):
+        return None
     return unchanged_release(releases, fingerprint(files, edition))
 
 

@@ -122,3 +122,17 @@ def test_a_refresh_that_finds_nothing_new_publishes_nothing(home: Path) -> None:
     assert outcomes(result)["raw_geonames"] == "ran"
     assert outcomes(result)["publish_release"] == "skipped"
     assert releases(home) == first
+
+
+def test_a_missing_registry_file_is_reported_by_the_run_not_the_check(home: Path) -> None:
+    """The CLI's no-op check reads every input; one it cannot read is not its to report:
+    the run starts and fails at the step that reads it, naming the file."""
+    (home / "raw" / "registry" / "agreements.csv").unlink()
+    done = run_citydip(home, "release", "--log-level", "ERROR")
+    assert done.returncode == 1
+    assert "no release published" in done.stderr
+    assert (
+        "step raw_registry: assets.sources.ParseError: registry: agreements.csv, file: missing"
+        in (done.stderr)
+    )
+    assert "Traceback" not in done.stderr
