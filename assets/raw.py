@@ -240,10 +240,9 @@ def raw_cdp_emissions(
         except (FetchError, ParseError) as error:
             stale = stale_note(error)
             context.log.warning(f"{error}; keeping the last stored copy")
-    newest = store.latest(cdp_emissions.SOURCE.slug)
-    file = SourceFile.from_snapshot(newest, "file") if newest else None
+    file = newest_file(store, cdp_emissions.SOURCE.slug)["file"]
     files = {"file": file and with_note(file, stale)}
-    if newest is None:
+    if file is None:
         context.log.warning("cdp_emissions: nothing stored; no city_emissions rows")
     context.add_output_metadata(_files_metadata(files))
     return files

@@ -21,10 +21,15 @@ FULL_EDITION = "-- In the full edition"
 DUCKDB_ONLY = "-- In the DuckDB file only"
 
 
+def readme_sql(readme: Path = PROJECT_ROOT / "README.md") -> list[str]:
+    """Every SQL example of the README, in order (tests/integration/test_readme.py runs
+    them all)."""
+    return re.findall(r"```sql\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
+
+
 def readme_queries(readme: Path = PROJECT_ROOT / "README.md") -> list[str]:
     """The README's SQL examples that run on an open edition's DuckDB and Parquet files."""
-    found = re.findall(r"```sql\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
-    return [q for q in found if not q.startswith((FULL_EDITION, DUCKDB_ONLY))]
+    return [q for q in readme_sql(readme) if not q.startswith((FULL_EDITION, DUCKDB_ONLY))]
 
 
 def title(query: str) -> str:

@@ -7,15 +7,20 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bench.build.queries import (
+    DUCKDB_ONLY,
+    FULL_EDITION,
+    open_duckdb,
+    open_parquet,
+    readme_sql,
+)
 from pipeline.paths import PROJECT_ROOT
 
 README = (PROJECT_ROOT / "README.md").read_text()
-ALL_SQL = re.findall(r"```sql\n(.*?)```", README, re.S)
-# examples for the full edition run against one in test_pipeline
-FULL_EDITION = "-- In the full edition"
-# examples of what only the DuckDB file has (the changes table); the views are created
-# over the Parquet files from the release's views.sql
-DUCKDB_ONLY = "-- In the DuckDB file only"
+ALL_SQL = readme_sql()
+# examples for the full edition (FULL_EDITION) run against one in test_pipeline; those of
+# what only the DuckDB file has (DUCKDB_ONLY: the changes table) skip the Parquet files,
+# over which open_parquet creates the views from the release's views.sql
 SQL = [q for q in ALL_SQL if not q.startswith(FULL_EDITION)]
 FULL_SQL = [q for q in ALL_SQL if q.startswith(FULL_EDITION)]
 PYTHON = re.findall(r"```python\n(.*?)```", README, re.S)
@@ -33,15 +38,12 @@ def latest(home: Path) -> Path:
 @pytest.mark.parametrize("query", SQL, ids=[q.splitlines()[0] for q in SQL])
 def test_sql_examples_agree_on_duckdb_and_parquet(release_home: Path, query: str) -> None:
     release = latest(release_home)
-    with duckdb.connect(str(release / "citydiplomacy.duckdb"), read_only=True) as con:
+    with open_duckdb(release) as con:
         from_file = con.execute(query).fetchall()
     assert from_file
     if query.startswith(DUCKDB_ONLY):
         return
-    with duckdb.connect() as con:
-        for parquet in sorted((release / "parquet").glob("*.parquet")):
-            con.execute(f"CREATE VIEW {parquet.stem} AS SELECT * FROM read_parquet('{parquet}')")
-        con.execute((release / "views.sql").read_text())
+    with open_parquet(release) as con:
         from_parquet = con.execute(query).fetchall()
     assert from_file == from_parquet
 
