@@ -3,7 +3,7 @@ and the Net Zero Tracker's .xlsx. One check for all three, so none can drift fro
 
 An archive is refused before anything is inflated when a member's path is absolute, names
 a drive or climbs out (`..`), or when a member declares more bytes unzipped than the
-caller's cap or all members more than MAX_TOTAL_BYTES (a zip bomb). zipfile never inflates
+caller's cap or all members more than the caller's total (a zip bomb). zipfile never inflates
 a member past its declared size, so a member that lies about its size fails its CRC check
 instead: a ParseError naming it.
 Nothing is ever extracted to disk.
@@ -36,9 +36,9 @@ ZIP_ERRORS = (
 )
 
 
-# Everything is read in memory, so an archive may declare at most this much in all: many
-# members each under their cap are a zip bomb too (the largest real archive, GeoNames'
-# cities500, unzips to about 40 MB).
+# What an archive read whole (GeoNames' dump, an .xlsx that openpyxl loads) may declare in
+# all: many members each under their cap are a zip bomb too (GeoNames' cities500 unzips to
+# about 40 MB). A reader that holds one member at a time passes its own, larger total.
 MAX_TOTAL_BYTES = 1 << 30
 
 
@@ -48,8 +48,16 @@ def unsafe_member(name: str) -> bool:
     return path.is_absolute() or ".." in path.parts or ":" in name
 
 
-def open_zip(content: bytes, source: str, file_name: str, max_member_bytes: int) -> zipfile.ZipFile:
-    """The archive, with every member's path and declared size checked; nothing inflated."""
+def open_zip(
+    content: bytes,
+    source: str,
+    file_name: str,
+    max_member_bytes: int,
+    max_total_bytes: int | None = None,
+) -> zipfile.ZipFile:
+    """The archive, with every member's path and declared size checked; nothing inflated.
+    The members together may declare `max_total_bytes` (MAX_TOTAL_BYTES when None)."""
+    cap = MAX_TOTAL_BYTES if max_total_bytes is None else max_total_bytes
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except ZIP_ERRORS as error:
@@ -69,14 +77,14 @@ def open_zip(content: bytes, source: str, file_name: str, max_member_bytes: int)
                 f"declares {member.file_size} bytes unzipped, over the cap of {max_member_bytes}",
             )
     total = sum(member.file_size for member in members)
-    if total > MAX_TOTAL_BYTES:
+    if total > cap:
         archive.close()
         raise ParseError(
             source,
             file_name,
             "archive",
             f"its {len(members)} members declare {total} bytes unzipped in all, over the "
-            f"cap of {MAX_TOTAL_BYTES}",
+            f"cap of {cap}",
         )
     return archive
 

@@ -71,6 +71,12 @@ def session(http: Any) -> requests.Session:
 MAXLAG = 5
 MAXLAG_RETRIES = 6
 MAX_BYTES = 256 << 20
+# A fetch holds one response at a time, so the bundle's total bounds the time a build spends
+# inflating it, not its memory. Labels in every language and all claims make an entity some
+# tens of KB (Weimar's whole wbgetentities answer is 118 KB), so the 10,000 to 20,000 items
+# P190 links may well come to more than archives.MAX_TOTAL_BYTES (1 GiB); this is 16 times
+# that. The fetch stops at the same total, so every stored bundle can be read.
+MAX_BUNDLE_BYTES = 16 << 30
 
 # Wikidata time precision: 9 year, 10 month, 11 day. Coarser values (decade, century)
 # give no year at all.
@@ -343,15 +349,29 @@ class ResponseBundle:
         self._file = tempfile.TemporaryFile()  # noqa: SIM115
         self._zip = zipfile.ZipFile(self._file, "w", compression=zipfile.ZIP_DEFLATED)
         self.index: list[dict[str, str]] = []
+        self.bytes = 0
 
     def add(self, kind: str, request: str, body: bytes) -> None:
         name = f"{len(self.index) + 1:05d}-{kind}.json"
+        self._grow(len(body), f"at response {len(self.index) + 1}, {kind}")
         self._zip.writestr(_member(name), body)
         self.index.append({"member": name, "kind": kind, "request": request})
 
+    def _grow(self, size: int, where: str) -> None:
+        """Count a member's bytes; past MAX_BUNDLE_BYTES in all the fetch fails, since no
+        build would read the bundle (read_bundle)."""
+        self.bytes += size
+        if self.bytes > MAX_BUNDLE_BYTES:
+            raise FetchError(
+                f"{SOURCE.slug}: the responses come to more than {MAX_BUNDLE_BYTES} bytes "
+                f"unzipped, the most a build reads ({where})"
+            )
+
     def chunks(self) -> Iterator[bytes]:
         """Close the zip and yield its bytes."""
-        self._zip.writestr(_member(INDEX_MEMBER), json.dumps(self.index, indent=1))
+        index = json.dumps(self.index, indent=1).encode()
+        self._grow(len(index), INDEX_MEMBER)
+        self._zip.writestr(_member(INDEX_MEMBER), index)
         self._zip.close()
         self._file.seek(0)
         while chunk := self._file.read(1 << 20):
@@ -915,8 +935,9 @@ class Fetched:
 def read_bundle(content: bytes, file_name: str = BUNDLE_FILE) -> Fetched:
     """Parse every response in a stored fetch, in the order index.json lists them. The zip
     is checked first (assets.sources.archives): no member may declare more than MAX_BYTES
-    unzipped, the most a fetch accepts for one response."""
-    with archives.open_zip(content, SOURCE.slug, file_name, MAX_BYTES) as archive:
+    unzipped, the most a fetch accepts for one response, nor all of them together more
+    than MAX_BUNDLE_BYTES, the most a fetch keeps."""
+    with archives.open_zip(content, SOURCE.slug, file_name, MAX_BYTES, MAX_BUNDLE_BYTES) as archive:
         return _read_responses(archive, file_name)
 
 

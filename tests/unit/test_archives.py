@@ -25,7 +25,8 @@ NZT_FILE = "snapshot_2022-12-20_13-07-14.xlsx"
 @dataclass(frozen=True)
 class Format:
     """An archive format: its source, a file name, its parser, a valid archive, the
-    module attribute holding its cap and a member its parser always reads."""
+    module attribute holding its cap, a member its parser always reads and the module and
+    attribute holding the cap on all members together."""
 
     source: str
     file_name: str
@@ -34,6 +35,7 @@ class Format:
     module: ModuleType
     cap: str
     read: str
+    total: tuple[ModuleType, str] = (archives, "MAX_TOTAL_BYTES")
 
     def __repr__(self) -> str:
         return self.source
@@ -43,7 +45,7 @@ FORMATS = [
     Format("geonames", "cities15000.zip", lambda c: geonames.parse_cities(c, "cities15000.zip"),
            sample_zip, geonames, "MAX_UNZIPPED_BYTES", "cities15000.txt"),
     Format("wikidata", wikidata.BUNDLE_FILE, wikidata.read_bundle, wikidata_bundle, wikidata,
-           "MAX_BYTES", "index.json"),
+           "MAX_BYTES", "index.json", (wikidata, "MAX_BUNDLE_BYTES")),
     Format("net_zero_tracker", NZT_FILE, lambda c: nzt.parse_export(c, NZT_FILE), nzt_workbook,
            nzt, "MAX_UNZIPPED_BYTES", "xl/workbook.xml"),
 ]  # fmt: skip
@@ -102,7 +104,7 @@ def test_many_members_each_under_the_cap_are_refused_by_their_total(
     members = {f"part-{n}.bin": b"\0" * 90_000 for n in range(20)}
     monkeypatch.setattr(archive.module, archive.cap, 100_000)
     assert max(len(data) for data in valid.values()) < 100_000
-    monkeypatch.setattr(archives, "MAX_TOTAL_BYTES", 1_000_000)
+    monkeypatch.setattr(*archive.total, 1_000_000)
     total = sum(len(data) for data in valid.values()) + 20 * 90_000
     assert refused(archive, zipped({**valid, **members})) == (
         f"{archive.source}: {archive.file_name}, archive: its {len(valid) + 20} members "

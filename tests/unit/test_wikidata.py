@@ -1,9 +1,11 @@
 """Wikidata: the SPARQL JSON and entity JSON parsers on real recorded responses and on
 fixtures in the live format, and the client's etiquette against a fake HTTP server."""
 
+import io
 import json
 import threading
 import time
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -541,6 +543,47 @@ def test_a_failed_fetch_stores_nothing(tmp_path: Path, httpserver: HTTPServer) -
         wd.fetch(store, client_for(httpserver))
     assert store.snapshots("wikidata") == []
     assert not any((tmp_path / "raw" / "wikidata").glob(".tmp-*"))
+
+
+def test_a_fetch_past_the_most_a_build_reads_fails_and_stores_nothing(
+    tmp_path: Path, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fetch stops at MAX_BUNDLE_BYTES, the total read_bundle accepts, so no stored
+    bundle is one the next build would refuse: one byte short fails on the index, the
+    responses alone one byte short fail on the last response."""
+    serve_wikidata(httpserver)
+    content = b"".join(wd.fetch_bundle(client_for(httpserver)).chunks())
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        sizes = {m.filename: m.file_size for m in archive.infolist()}
+    size = sum(sizes.values())
+    store = SnapshotStore(tmp_path / "raw")
+    too_small = {
+        size - 1: "index.json",
+        size - sizes["index.json"] - 1: "at response 4, labels",
+    }
+    for cap, where in too_small.items():
+        monkeypatch.setattr(wd, "MAX_BUNDLE_BYTES", cap)
+        with pytest.raises(FetchError) as raised:
+            wd.fetch(store, client_for(httpserver))
+        assert str(raised.value) == (
+            f"wikidata: the responses come to more than {cap} bytes unzipped, the most a "
+            f"build reads ({where})"
+        )
+        assert store.snapshots("wikidata") == []
+    monkeypatch.setattr(wd, "MAX_BUNDLE_BYTES", size)
+    snapshot, _ = wd.fetch(store, client_for(httpserver))
+    assert len(wd.read_bundle(store.read(snapshot)).statements) == 4
+
+
+def test_a_bundle_may_come_to_more_than_an_archive_read_whole(
+    httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Responses are read one at a time, so the bundle's own total applies, not the
+    1 GiB that archives read whole may declare."""
+    serve_wikidata(httpserver)
+    content = b"".join(wd.fetch_bundle(client_for(httpserver), page_size=2, batch=2).chunks())
+    monkeypatch.setattr(wd.archives, "MAX_TOTAL_BYTES", 1_000)
+    assert len(wd.read_bundle(content).statements) == 4
 
 
 def test_a_damaged_bundle_is_a_parse_error() -> None:
