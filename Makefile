@@ -15,8 +15,11 @@ $(UV): uv-requirements.txt
 	$(PYTHON) -m venv .tools
 	.tools/bin/pip install --quiet --require-hashes -r uv-requirements.txt
 
+# --compile-bytecode: every process then reads the libraries' .pyc files instead of
+# compiling their source, which it must do on every start where PYTHONDONTWRITEBYTECODE
+# is set (importing dagster, pandera, duckdb and pandas: 3.6 s without, 1.4 s with).
 $(VENV)/.synced: uv.lock pyproject.toml | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	touch $@
 
 ## Build and publish a release from the stored snapshots (no network needed).
