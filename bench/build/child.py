@@ -94,6 +94,7 @@ def run(home: Path, mode: str) -> dict[str, Any]:
     sampler.stop()
     for step in figures["steps"].values():
         step["peak_rss_mb"] = sampler.peak_between(step.get("start", 0.0), step.get("end", 0.0))
+        step["start_rss_mb"] = sampler.last_before(step.get("start", 0.0))
     return {
         "mode": mode,
         **figures,
@@ -126,6 +127,12 @@ class MemorySampler(threading.Thread):
     def peak_between(self, start: float, end: float) -> float | None:
         inside = [mb for at, mb in self.samples if start <= at <= end]
         return max(inside) if inside else None
+
+    def last_before(self, moment: float) -> float | None:
+        """The resident memory a step starts with: what earlier steps left (live objects,
+        and memory the allocator keeps), so its peak minus this is the step's own need."""
+        before = [mb for at, mb in self.samples if at <= moment]
+        return before[-1] if before else None
 
 
 def resident_mb() -> float:

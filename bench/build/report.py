@@ -82,6 +82,18 @@ def build_rows(sizes: Sequence[Mapping[str, Any]]) -> list[list[object]]:
     )
     rows.append(
         [
+            "steps adding most memory (MiB: at start -> peak)",
+            *(
+                ", ".join(
+                    f"{key} {start:,.0f} -> {peak:,.0f}"
+                    for key, start, peak in s["full_build"].get("hungriest_steps", [])[:3]
+                )
+                for s in sizes
+            ),
+        ]
+    )
+    rows.append(
+        [
             "no-op run of the job: steps run / skipped",
             *(f"{s['noop_job']['steps_run']} / {s['noop_job']['steps_skipped']}" for s in sizes),
         ]

@@ -124,7 +124,20 @@ def runs_summary(runs: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
         "slowest_steps": sorted(
             ((k, s["seconds"]) for k, s in last["steps"].items()), key=lambda p: -p[1]
         )[:8],
+        "hungriest_steps": hungriest(last["steps"]),
     }
+
+
+def hungriest(steps: Mapping[str, Mapping[str, Any]], count: int = 5) -> list[list[Any]]:
+    """The steps that add most to resident memory: [step, MiB at its start, its peak],
+    largest addition first. A step's peak alone misleads, since it starts with whatever
+    earlier steps left resident."""
+    found = [
+        [key, s["start_rss_mb"], s["peak_rss_mb"]]
+        for key, s in steps.items()
+        if s.get("start_rss_mb") is not None and s.get("peak_rss_mb") is not None
+    ]
+    return sorted(found, key=lambda f: f[1] - f[2])[:count]
 
 
 def folder_bytes(folder: Path) -> int:

@@ -9,7 +9,7 @@ from bench.build.child import MemorySampler, step_records
 from bench.build.empty import empty_definitions
 from bench.build.queries import readme_queries, title
 from bench.build.report import BEGIN, END, markdown, markers
-from bench.build.run import failure_reason, runs_summary, targets
+from bench.build.run import failure_reason, hungriest, runs_summary, targets
 from pipeline.definitions import build_definitions
 
 
@@ -137,6 +137,23 @@ def test_a_steps_peak_memory_is_the_largest_sample_inside_it() -> None:
     sampler.samples = [(1.0, 100.0), (2.0, 300.0), (3.0, 200.0), (4.0, 900.0)]
     assert sampler.peak_between(1.5, 3.5) == 300.0
     assert sampler.peak_between(5.0, 6.0) is None  # a step shorter than a sample apart
+    assert sampler.last_before(3.5) == 200.0
+    assert sampler.last_before(0.5) is None
+
+
+def test_the_hungriest_steps_are_those_adding_most_not_those_peaking_highest() -> None:
+    steps = {
+        "parse": {"start_rss_mb": 200.0, "peak_rss_mb": 2_000.0},
+        "checks": {"start_rss_mb": 1_900.0, "peak_rss_mb": 2_100.0},
+        "publish": {"start_rss_mb": 1_000.0, "peak_rss_mb": 2_500.0},
+        "skipped": {"start_rss_mb": 1_000.0, "peak_rss_mb": None},
+    }
+    assert hungriest(steps) == [
+        ["parse", 200.0, 2_000.0],
+        ["publish", 1_000.0, 2_500.0],
+        ["checks", 1_900.0, 2_100.0],
+    ]
+    assert hungriest(steps, count=1) == [["parse", 200.0, 2_000.0]]
 
 
 LOG = """\
