@@ -114,7 +114,6 @@ class Rejects:
         self.rows.update(index)
         rows = self.inputs.loc[index]
         payload = rows.drop(columns=["source_row", "source", "snapshot_id"], errors="ignore")
-        records = payload.astype(object).where(payload.notna(), None).to_dict("records")
         self.parts.append(
             pd.DataFrame(
                 {
@@ -126,7 +125,7 @@ class Rejects:
                     "column_name": column,
                     "value": values,
                     "reason": reasons,
-                    "record": [json.dumps(r, ensure_ascii=False, default=str) for r in records],
+                    "record": json_records(payload),
                 },
                 index=rows.index,
             )[REJECT_COLUMNS]
@@ -134,6 +133,20 @@ class Rejects:
 
     def frame(self) -> pd.DataFrame:
         return concat_rejects(self.parts)
+
+
+RECORD_CHUNK = 50_000
+
+
+def json_records(frame: pd.DataFrame) -> list[str]:
+    """Each row as a JSON object, nulls as null; RECORD_CHUNK rows at a time, since a
+    dict per row of a million rejected rows at once would hold gigabytes."""
+    texts: list[str] = []
+    for start in range(0, len(frame), RECORD_CHUNK):
+        chunk = frame.iloc[start : start + RECORD_CHUNK]
+        records = chunk.astype(object).where(chunk.notna(), None).to_dict("records")
+        texts.extend(json.dumps(r, ensure_ascii=False, default=str) for r in records)
+    return texts
 
 
 MATCH_COLUMNS = [

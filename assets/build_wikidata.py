@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from assets.build import (
@@ -149,10 +150,14 @@ def build_agreements(
         same, "self_pair", "both items are the same city", "city_a_id", frame.loc[same, "city_a_id"]
     )
     frame = frame.drop(index=same)
-    groups = _statement_groups(
-        frame, lambda s: (min(s["city_a_id"], s["city_b_id"]), max(s["city_a_id"], s["city_b_id"]))
-    )
-    table = _pairs(groups, _labels(by_qid["label"]), this_year)
+    a, b = frame["city_a_id"], frame["city_b_id"]
+    keys = pd.DataFrame({"first": a.where(a < b, b), "second": b.where(a < b, a)})
+    names = _labels(by_qid["label"])
+    tables, grouped = [], []
+    for groups in _statement_chunks(frame, keys, _pair_of):
+        tables.append(_pairs(groups, names, this_year))
+        grouped.extend(_as_rows(groups))
+    table = pd.concat(tables) if len(tables) > 1 else tables[0]
     table["agreement_id"] = [
         stable_id("agr", a, b, TWINNING)
         for a, b in zip(table["city_a_id"], table["city_b_id"], strict=True)
@@ -160,9 +165,7 @@ def build_agreements(
     pairs = pd.Series(list(zip(table["city_a_id"], table["city_b_id"], strict=True)), table.index)
     stated = "another source states this pair already, as a twinning or sister-city agreement"
     known = (pairs.isin(existing or set()), stated)
-    return accept_grouped(
-        table, _as_rows(groups), known, Agreements, "agreement_id", rejects, matches
-    )
+    return accept_grouped(table, grouped, known, Agreements, "agreement_id", rejects, matches)
 
 
 def _current(rows: pd.DataFrame, rejects: Rejects) -> pd.DataFrame:
@@ -185,9 +188,11 @@ def _as_cities(
     are rejected with the item's reason."""
     city = frame[column].map(by_qid["city_id"])
     missing = frame.index[city.isna()]
-    reasons = frame.loc[missing, column].map(
-        lambda q: by_qid["reason"].get(q) or f"Wikidata item {q} was not fetched"
-    )
+    items = frame.loc[missing, column]
+    # one lookup of the whole column, not one per row (a million rows at 100 copies)
+    reasons = items.map(by_qid["reason"]).astype(object)
+    unknown = reasons.isna() | (reasons == "")
+    reasons[unknown] = [f"Wikidata item {q} was not fetched" for q in items[unknown]]
     rejects.add(missing, "city_unresolved", reasons, column, frame.loc[missing, column])
     return frame.drop(index=missing).assign(**{city_column: city.drop(index=missing)})
 
@@ -344,6 +349,38 @@ def _statement_groups(
     for members in groups.values():
         members.sort(key=lambda member: member[1]["statement_id"])
     return dict(sorted(groups.items()))
+
+
+# Statements turned into dicts at once, at most (about a group more): a dict per statement
+# of millions held gigabytes.
+CHUNK_STATEMENTS = 100_000
+
+
+def _statement_chunks(
+    frame: pd.DataFrame, keys: pd.DataFrame, key: Callable[[Statement], tuple[str, str]]
+) -> Iterator[dict[tuple[str, str], list[tuple[Any, Statement]]]]:
+    """_statement_groups(frame, key), about CHUNK_STATEMENTS statements at a time: every
+    group whole and in one chunk, the groups in key order across chunks. `keys` holds each
+    row's key as two columns, 'first' and 'second' (what `key` gives), to sort by. An
+    empty frame gives one empty chunk."""
+    order = keys.assign(statement_id=frame["statement_id"]).sort_values(
+        ["first", "second", "statement_id"], kind="stable"
+    )
+    starts = np.flatnonzero(~order.duplicated(subset=["first", "second"]).to_numpy())
+    start = 0
+    while True:
+        later = starts[starts >= start + CHUNK_STATEMENTS]
+        end = int(later[0]) if len(later) else len(order)
+        yield _statement_groups(frame.loc[order.index[start:end]], key)
+        if end >= len(order):
+            return
+        start = end
+
+
+def _pair_of(statement: Statement) -> tuple[str, str]:
+    """The unordered pair of cities a statement links, as (lower id, higher id)."""
+    a, b = statement["city_a_id"], statement["city_b_id"]
+    return (a, b) if a < b else (b, a)
 
 
 def _as_rows(groups: dict[tuple[str, str], list[tuple[Any, Statement]]]) -> list[Grouped]:

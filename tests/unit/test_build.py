@@ -852,3 +852,20 @@ def test_the_crosswalk_and_unresolved_names_come_from_every_reference(
             "conflict": 0,
         }
     }
+
+
+def test_rejected_records_are_the_same_json_whatever_the_chunk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    frame = pd.DataFrame(
+        {
+            "name": pd.Series(["Köln", None, "Lyon", "Graz", "Ulm"], dtype="str"),
+            "year": pd.array([1950, None, 2001, None, 7], dtype="Int64"),
+        }
+    )
+    whole = build.json_records(frame)
+    assert whole[0] == '{"name": "Köln", "year": 1950}'
+    assert whole[1] == '{"name": null, "year": null}'
+    monkeypatch.setattr(build, "RECORD_CHUNK", 2)
+    assert build.json_records(frame) == whole
+    assert build.json_records(frame.iloc[:0]) == []

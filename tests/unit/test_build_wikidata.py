@@ -137,6 +137,28 @@ def test_one_agreement_per_pair_with_every_statement_cited(resolver: Resolver) -
     assert (pair["source"], pair["snapshot_id"]) == ("wikidata", SNAPSHOT)
 
 
+def test_statements_read_a_chunk_at_a_time_make_the_same_agreements(
+    resolver: Resolver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pair's statements stay in one chunk, so the rows, their order, the rejects and
+    the tally do not depend on the chunk's size."""
+    places, _ = places_of(fetched(), resolver)
+    statements = statements_of(fetched())
+    whole = build_wikidata.build_agreements(statements, places, 2026)
+    monkeypatch.setattr(build_wikidata, "CHUNK_STATEMENTS", 1)
+    chunked = build_wikidata.build_agreements(statements, places, 2026)
+    pd.testing.assert_frame_equal(chunked.table, whole.table)
+    pd.testing.assert_frame_equal(chunked.rejected, whole.rejected)
+    assert chunked.tally == whole.tally
+    assert whole.tally.merged == 1 and len(whole.table) == 2
+    chunks = list(
+        build_wikidata._statement_chunks(
+            statements.iloc[:0], pd.DataFrame({"first": [], "second": []}), lambda s: ("", "")
+        )
+    )
+    assert chunks == [{}]
+
+
 def test_an_ended_agreement_and_a_one_sided_one(resolver: Resolver) -> None:
     table, _ = agreements_of(fetched(), resolver)
     pair = table.loc[(f"gn:{WEIMAR}", f"gn:{TRIER}")]  # stored as the smaller id first
