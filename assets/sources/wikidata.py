@@ -653,7 +653,7 @@ def parse_sparql_json(
     return rows
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: millions of them at a hundred times the size
 class Statement:
     """One P190 (or P463) statement: subject, object, rank, dates and references."""
 
@@ -732,7 +732,7 @@ def _int(value: object) -> int | None:
     return value if isinstance(value, int) else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entity:
     """What the pipeline uses of a Wikidata item."""
 
@@ -1071,23 +1071,28 @@ ITEM_COLUMNS = [
 
 
 def statements_frame(fetched: Fetched) -> pd.DataFrame:
-    """One row per P190 statement, in statement-id order, with where it was read."""
-    rows = [
+    """One row per P190 statement, in statement-id order, with where it was read. Built a
+    column at a time: a dict per statement held gigabytes at a hundred times the size."""
+    ordered = sorted(fetched.statements, key=lambda s: s.statement_id)
+    if not ordered:
+        empty = pd.DataFrame([], columns=STATEMENT_COLUMNS)
+        return empty.astype({"start_year": "Int64", "end_year": "Int64"})
+    return pd.DataFrame(
         {
-            "statement_id": s.statement_id,
-            "subject_qid": s.subject,
-            "object_qid": s.object,
-            "rank": s.rank,
-            "start_year": s.start_year,
-            "start_date": s.start_date,
-            "end_year": s.end_year,
-            "reference_urls": " ".join(s.references) or None,
-            "source_row": f"statement {s.statement_id}",
-        }
-        for s in sorted(fetched.statements, key=lambda s: s.statement_id)
-    ]
-    frame = pd.DataFrame(rows, columns=STATEMENT_COLUMNS)
-    return frame.astype({"start_year": "Int64", "end_year": "Int64"})
+            "statement_id": [s.statement_id for s in ordered],
+            "subject_qid": [s.subject for s in ordered],
+            "object_qid": [s.object for s in ordered],
+            "rank": [s.rank for s in ordered],
+            "start_year": pd.array([s.start_year for s in ordered], dtype="Int64"),
+            "start_date": pd.Series([s.start_date for s in ordered], dtype=object),
+            "end_year": pd.array([s.end_year for s in ordered], dtype="Int64"),
+            "reference_urls": pd.Series(
+                [" ".join(s.references) or None for s in ordered], dtype=object
+            ),
+            "source_row": [f"statement {s.statement_id}" for s in ordered],
+        },
+        columns=STATEMENT_COLUMNS,
+    )
 
 
 def memberships_frame(fetched: Fetched) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """Wikidata into the tables: which city each item is, and one agreement per city pair."""
 
 import json
+from dataclasses import replace
 
 import pandas as pd
 import pytest
@@ -77,7 +78,7 @@ def test_a_p1566_outside_the_gazetteer_falls_back_to_the_resolver(resolver: Reso
     # Wikidata's own P1566 for Bielefeld (3221125) is not a populated place in GeoNames
     data = fetched()
     entity = data.entities["Q2112"]
-    data.entities["Q2112"] = wd.Entity(**{**entity.__dict__, "geonames_id": 3221125})
+    data.entities["Q2112"] = replace(entity, geonames_id=3221125)
     places, _ = places_of(data, resolver)
     bielefeld = places.set_index("qid").loc["Q2112"]
     assert (bielefeld["city_id"], bielefeld["method"]) == (f"gn:{BIELEFELD}", "exact")
@@ -371,7 +372,7 @@ def test_two_builds_combine_into_one_validated_table(resolver: Resolver) -> None
 def test_an_item_without_a_label_is_named_by_its_qid(resolver: Resolver) -> None:
     data = fetched()
     trier = data.entities["Q3138"]
-    data.entities["Q3138"] = wd.Entity(**{**trier.__dict__, "labels": {}})
+    data.entities["Q3138"] = replace(trier, labels={})
     places, _ = places_of(data, resolver)
     # with no label the resolver has no name: Trier's item is its own city
     assert places.set_index("qid").loc["Q3138", "city_id"] == "wd:Q3138"
@@ -392,13 +393,8 @@ def test_a_region_near_a_village_stays_its_own_item(resolver: Resolver) -> None:
     # a made-up region item named like no place, its point 2 km from Trier
     data = fetched()
     trier = data.entities["Q3138"]
-    data.entities["Q3138"] = wd.Entity(
-        **{
-            **trier.__dict__,
-            "labels": {"en": "Region Trier-Saar"},
-            "latitude": 49.74,
-            "longitude": 6.63,
-        }
+    data.entities["Q3138"] = replace(
+        trier, labels={"en": "Region Trier-Saar"}, latitude=49.74, longitude=6.63
     )
     places, _ = places_of(data, resolver)
     region = places.set_index("qid").loc["Q3138"]
