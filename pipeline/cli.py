@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from assets.sources import number
 from pipeline import paths
@@ -32,6 +32,9 @@ from pipeline.publish import (
     sql_text,
 )
 from pipeline.snapshots import Facts, SnapshotError, SnapshotStore, read_verified
+
+if TYPE_CHECKING:
+    import dagster as dg
 
 
 def source_module(slug: str) -> ModuleType:
@@ -430,13 +433,10 @@ def cmd_release(args: argparse.Namespace) -> int:
         return 0
     import dagster as dg
 
-    from pipeline.definitions import defs
-
-    job = defs.resolve_job_def("refresh" if args.refresh else "release")
     try:
         with release_lock(home), dg.DagsterInstance.get() as instance:
-            result = job.execute_in_process(
-                instance=instance, raise_on_error=False, run_config=release_run_config(args)
+            result = execute(
+                "refresh" if args.refresh else "release", instance, release_run_config(args)
             )
     except ReleaseLockedError:
         print(
@@ -457,7 +457,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     ]
     if not result.success or failures or failed_checks:
         print(
-            f"citydip: {job.name} failed (run {result.run_id}); no release published",
+            f"citydip: {result.job_def.name} failed (run {result.run_id}); no release published",
             file=sys.stderr,
         )
         for line in failures:
@@ -482,6 +482,25 @@ def cmd_release(args: argparse.Namespace) -> int:
     for note in latest.manifest.get("notes", []):
         print(f"  note: {note}")
     return 0
+
+
+def execute(
+    job_name: str, instance: dg.DagsterInstance, run_config: dict[str, Any]
+) -> dg.JobExecutionResult:
+    """Run a job of the code location in this process, as the daemon's run worker does.
+
+    Not JobDefinition.execute_in_process: that keeps every step's output in memory until
+    the run ends, for tests to read back, and a build's outputs are every table twice
+    over (at a hundred times the sources' size, gigabytes). dg.execute_job stores them
+    with the IO manager only."""
+    import dagster as dg
+
+    from pipeline import definitions
+
+    target = definitions.refresh_job_def if job_name == "refresh" else definitions.release_job_def
+    return dg.execute_job(
+        dg.reconstructable(target), instance=instance, run_config=run_config, raise_on_error=False
+    )
 
 
 def unchanged_since(releases: Path, edition: str) -> Release | None:

@@ -67,3 +67,13 @@ def build_definitions(
 
 
 defs = build_definitions()
+
+
+def release_job_def() -> dg.JobDefinition:
+    """The `release` job of `defs`, by a module-level name dg.reconstructable can point at."""
+    return defs.resolve_job_def("release")
+
+
+def refresh_job_def() -> dg.JobDefinition:
+    """The `refresh` job of `defs`, likewise."""
+    return defs.resolve_job_def("refresh")

@@ -198,17 +198,22 @@ def run_job(home: Path, mode: str) -> tuple[float, dict[str, Any]]:
     args = cli.build_parser().parse_args(["release", "--log-level", "WARNING"])
     run_config = cli.release_run_config(args)
     if mode == "empty":
-        from bench.build.empty import empty_definitions
+        from bench.build.empty import empty_definitions, empty_release_job
 
         defs = empty_definitions(defs)
         run_config = {"loggers": run_config["loggers"]}
-    job = defs.resolve_job_def("release")
     imported = time.perf_counter()
     with dg.DagsterInstance.get() as instance:
         job_started = time.perf_counter()
-        result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config=run_config
-        )
+        if mode == "empty":  # as cli.execute runs the real one
+            result = dg.execute_job(
+                dg.reconstructable(empty_release_job),
+                instance=instance,
+                run_config=run_config,
+                raise_on_error=False,
+            )
+        else:
+            result = cli.execute("release", instance, run_config)
         job_seconds = time.perf_counter() - job_started
         records = list(instance.all_logs(result.run_id))
     return imported, {

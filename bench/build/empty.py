@@ -48,3 +48,12 @@ def empty_definitions(defs: dg.Definitions) -> dg.Definitions:
         asset_checks=[empty_check(c) for c in checks],
         jobs=[release_job],
     )
+
+
+def empty_release_job() -> dg.JobDefinition:
+    """The empty graph's `release` job over the data home in CITYDIP_HOME, by a
+    module-level name dg.reconstructable can point at (bench.build.child runs it with
+    dg.execute_job, as pipeline.cli.execute runs the real one)."""
+    from pipeline.definitions import build_definitions
+
+    return empty_definitions(build_definitions()).resolve_job_def("release")

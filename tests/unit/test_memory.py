@@ -4,13 +4,14 @@ every step."""
 from __future__ import annotations
 
 import gc
+import weakref
 from pathlib import Path
 
 import dagster as dg
 import pyarrow as pa
 import pytest
 
-from pipeline import jobs
+from pipeline import jobs, memory
 from pipeline.memory import release_memory
 
 
@@ -55,3 +56,32 @@ def test_the_hook_runs_after_each_step(monkeypatch: pytest.MonkeyPatch) -> None:
     result = defs.resolve_job_def("two").execute_in_process()
     assert result.success
     assert calls == ["released", "released"]
+
+
+class Cycle:
+    """Refers to itself, as a finished step's context does, and holds a table."""
+
+    def __init__(self) -> None:
+        self.me = self
+        self.table = pa.array(["x"] * 1_000)
+
+
+@pytest.mark.parametrize(("threshold", "collected"), [(0, True), (1 << 60, False)])
+def test_cyclic_garbage_is_collected_once_the_process_is_large(
+    monkeypatch: pytest.MonkeyPatch, threshold: int, collected: bool
+) -> None:
+    monkeypatch.setattr(memory, "COLLECT_ABOVE_BYTES", threshold)
+    gc.disable()
+    try:
+        gone = weakref.ref(Cycle())
+        assert gone() is not None  # garbage, but only the cyclic collector frees it
+        release_memory()
+        assert (gone() is None) is collected
+    finally:
+        gc.enable()
+        gc.collect()
+
+
+def test_resident_memory_is_read_from_proc() -> None:
+    resident = memory.resident_bytes()
+    assert resident is not None and abs(resident / 2**20 - resident_mb()) < 50
