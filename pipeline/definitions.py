@@ -10,6 +10,7 @@ from pipeline.resources import (
     ResolverResource,
     SnapshotStoreResource,
     WarehouseResource,
+    step_outputs,
 )
 from pipeline.schedules import weekly_refresh
 
@@ -62,6 +63,7 @@ def build_definitions(
             ),
             "http": http or HttpResource(),
             "resolver": ResolverResource(),
+            "io_manager": step_outputs,
         },
     )
 

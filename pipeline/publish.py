@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -289,7 +290,7 @@ def record_changes(database: Path, previous: Release | None, version: str) -> ch
     """Diff the new release file against the previous release's and store the rows in its
     `changes` table. A previous release whose file cannot be read stops the release: a
     release is not published without its diff."""
-    with duckdb.connect(str(database)) as con:
+    with writing_connection(database) as con:
         if previous is None:
             con.execute("ATTACH ':memory:' AS previous")
         else:
@@ -382,6 +383,27 @@ def write_datapackage(
     (folder / DATAPACKAGE_FILE).write_text(json.dumps(descriptor, indent=2) + "\n")
 
 
+# DuckDB takes up to 80% of the machine's memory by default, on top of the tables the
+# build holds in pandas; the diff against the previous release joined every table's old
+# and new rows and added 5 GB at 100 times the sources' size. Past this much it spills
+# to a temporary folder, outside the release being written.
+DUCKDB_MEMORY_LIMIT = "2GB"
+
+
+@contextmanager
+def writing_connection(
+    database: Path, read_only: bool = False
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to a release file being written, under DUCKDB_MEMORY_LIMIT."""
+    with tempfile.TemporaryDirectory(prefix="citydip-duckdb-") as spill:
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "memory_limit": DUCKDB_MEMORY_LIMIT,
+            "temp_directory": spill,
+        }
+        with duckdb.connect(str(database), read_only=read_only, config=config) as con:
+            yield con
+
+
 def write_duckdb(
     path: Path,
     tables: Mapping[str, pd.DataFrame],
@@ -390,7 +412,7 @@ def write_duckdb(
 ) -> None:
     """The tables, each table and column commented with its dictionary entry, and a
     `release_info` table (key, value) saying which release and schema the file is."""
-    with duckdb.connect(str(path)) as con:
+    with writing_connection(path) as con:
         for name in TABLES:
             con.register("frame", tables[name])
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM frame')
@@ -424,7 +446,7 @@ def write_parquet(database: Path, folder: Path, info: Mapping[str, str] | None =
     options = "FORMAT parquet, COMPRESSION zstd" + (
         f", KV_METADATA {{{metadata}}}" if metadata else ""
     )
-    with duckdb.connect(str(database), read_only=True) as con:
+    with writing_connection(database, read_only=True) as con:
         for name in TABLES:
             target = sql_text(str(folder / f"{name}.parquet"))
             con.execute(f"COPY \"{name}\" TO '{target}' ({options})")

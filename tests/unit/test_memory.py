@@ -1,5 +1,5 @@
 """pipeline.memory: what a step freed goes back to the system, and both jobs do it after
-every step."""
+every step; and step outputs are pickled without copying their Arrow buffers."""
 
 from __future__ import annotations
 
@@ -8,11 +8,13 @@ import weakref
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pyarrow as pa
 import pytest
 
 from pipeline import jobs, memory
 from pipeline.memory import release_memory
+from pipeline.resources import step_outputs
 
 
 def resident_mb() -> float:
@@ -85,3 +87,35 @@ def test_cyclic_garbage_is_collected_once_the_process_is_large(
 def test_resident_memory_is_read_from_proc() -> None:
     resident = memory.resident_bytes()
     assert resident is not None and abs(resident / 2**20 - resident_mb()) < 50
+
+
+def test_step_outputs_are_pickled_with_protocol_5_where_dagster_keeps_them(
+    tmp_path: Path,
+) -> None:
+    """Protocol 5 writes a frame's Arrow buffers as they are (protocol 4 copies each into
+    bytes first); the file is where Dagster's filesystem IO manager keeps it."""
+    frame = pd.DataFrame({"city": pd.Series(["Köln", None], dtype="str"), "n": [1, 2]})
+
+    @dg.asset(key_prefix=["tables"])
+    def cities() -> pd.DataFrame:
+        return frame
+
+    @dg.asset
+    def count(cities: pd.DataFrame) -> int:
+        return len(cities)
+
+    with dg.instance_for_test(temp_dir=str(tmp_path)) as instance:
+        result = dg.materialize(
+            [cities, count], instance=instance, resources={"io_manager": step_outputs}
+        )
+        stored = Path(instance.storage_directory()) / "tables" / "cities"
+    assert result.success
+    assert result.output_for_node("count") == 2
+    assert stored.read_bytes()[:2] == b"\x80\x05"
+    pd.testing.assert_frame_equal(pd.read_pickle(stored), frame)
+
+
+def test_the_definitions_keep_step_outputs_with_protocol_5() -> None:
+    from pipeline.definitions import build_definitions
+
+    assert build_definitions().resources["io_manager"] is step_outputs
