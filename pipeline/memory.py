@@ -11,7 +11,6 @@ did not need. Imports no Dagster.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import os
 from collections.abc import Callable
@@ -23,10 +22,10 @@ import pyarrow as pa
 
 @cache
 def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's malloc_trim, or None on a C library without it (macOS, musl)."""
-    name = ctypes.util.find_library("c")
+    """glibc's malloc_trim, from the symbols already loaded into the process (looking
+    libc up by name would start a subprocess), or None without it (macOS, musl)."""
     try:
-        return ctypes.CDLL(name).malloc_trim if name else None
+        return ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError):
         return None
 

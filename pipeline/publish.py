@@ -386,7 +386,8 @@ def write_datapackage(
 # DuckDB takes up to 80% of the machine's memory by default, on top of the tables the
 # build holds in pandas; the diff against the previous release joined every table's old
 # and new rows and added 5 GB at 100 times the sources' size. Past this much it spills
-# to a temporary folder, outside the release being written.
+# to a temporary folder beside the file, inside the release being assembled (so within
+# the warehouse), removed when the connection closes, before the files are hashed.
 DUCKDB_MEMORY_LIMIT = "2GB"
 
 
@@ -395,7 +396,7 @@ def writing_connection(
     database: Path, read_only: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to a release file being written, under DUCKDB_MEMORY_LIMIT."""
-    with tempfile.TemporaryDirectory(prefix="citydip-duckdb-") as spill:
+    with tempfile.TemporaryDirectory(prefix=".duckdb-spill-", dir=database.parent) as spill:
         config: dict[str, str | bool | int | float | list[str]] = {
             "memory_limit": DUCKDB_MEMORY_LIMIT,
             "temp_directory": spill,
