@@ -4,8 +4,8 @@ Both allocators a build uses keep what is freed for later use: Arrow's pool (mim
 which holds the string columns of every pandas frame, and the C library's heap, which
 holds Python's objects. In one process that runs every step, each keeps its own peak, so
 a step that needs Python objects cannot use what an earlier step freed in Arrow's pool:
-at 100 times the recorded sources a build held about 8 GB between steps that its data
-did not need. Imports no Dagster.
+after Wikidata's agreements at 100 times the recorded sources, Arrow's pool still held
+1.6 GB the step had freed, and the C library's heap 0.2 GB more. Imports no Dagster.
 """
 
 from __future__ import annotations
