@@ -30,9 +30,11 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
-# A full collection takes about 0.1 s before the resolver's index is frozen (gc.freeze),
-# 55 of them 3 to 5 s of a 30 s build; below this much resident memory it is not worth it.
-COLLECT_ABOVE_BYTES = 1 << 30
+# A full collection walks every live object: about 0.1 s in a build before the resolver's
+# index is frozen (gc.freeze), 55 of them 3 to 5 s of a 30 s build, and more in a larger
+# process that lives on (a test session). So it runs only once the process has grown by
+# this much since the last one, which is when a finished step's tables are worth finding.
+COLLECT_AFTER_GROWTH_BYTES = 1 << 30
 
 
 def resident_bytes() -> int | None:
@@ -44,16 +46,32 @@ def resident_bytes() -> int | None:
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
-def release_memory() -> None:
-    """Collect cyclic garbage once the process holds more than COLLECT_ABOVE_BYTES (or
-    where its size is unknown), then return the memory freed so far to the operating
-    system; live data is untouched. A finished step's context refers to itself and holds
-    the step's outputs, so without a collection its tables wait for the cyclic collector,
-    which in a long step may not run for many steps."""
-    resident = resident_bytes()
-    if resident is None or resident > COLLECT_ABOVE_BYTES:
-        gc.collect()
-    pa.default_memory_pool().release_unused()
-    trim = _malloc_trim()
-    if trim is not None:
-        trim(0)
+class MemoryRelease:
+    """Remembers the smallest resident size since the last collection, so that a process
+    that is large but not growing is not walked again after every step."""
+
+    def __init__(self) -> None:
+        self.low = 0
+
+    def __call__(self) -> bool:
+        """Collect cyclic garbage if the process has grown by COLLECT_AFTER_GROWTH_BYTES
+        since the last collection (or its size is unknown), then return the memory freed
+        so far to the operating system; live data is untouched. Say whether it collected.
+        A finished step's context refers to itself and holds the step's outputs, so
+        without a collection its tables wait for the cyclic collector, which in a long
+        step may not run for many steps."""
+        resident = resident_bytes()
+        collect = resident is None or resident - self.low >= COLLECT_AFTER_GROWTH_BYTES
+        if collect:
+            gc.collect()
+        pa.default_memory_pool().release_unused()
+        trim = _malloc_trim()
+        if trim is not None:
+            trim(0)
+        after = resident_bytes() or 0
+        self.low = after if collect else min(self.low, after)
+        return collect
+
+
+release_memory = MemoryRelease()
+"""The process's one MemoryRelease, which the jobs' hook calls after every step."""

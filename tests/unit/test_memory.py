@@ -68,20 +68,41 @@ class Cycle:
         self.table = pa.array(["x"] * 1_000)
 
 
-@pytest.mark.parametrize(("threshold", "collected"), [(0, True), (1 << 60, False)])
-def test_cyclic_garbage_is_collected_once_the_process_is_large(
-    monkeypatch: pytest.MonkeyPatch, threshold: int, collected: bool
+@pytest.mark.parametrize(("growth", "collected"), [(0, True), (1 << 60, False)])
+def test_cyclic_garbage_is_collected_once_the_process_has_grown(
+    monkeypatch: pytest.MonkeyPatch, growth: int, collected: bool
 ) -> None:
-    monkeypatch.setattr(memory, "COLLECT_ABOVE_BYTES", threshold)
+    monkeypatch.setattr(memory, "COLLECT_AFTER_GROWTH_BYTES", growth)
     gc.disable()
     try:
         gone = weakref.ref(Cycle())
         assert gone() is not None  # garbage, but only the cyclic collector frees it
-        release_memory()
+        assert memory.MemoryRelease()() is collected
         assert (gone() is None) is collected
     finally:
         gc.enable()
         gc.collect()
+
+
+def test_a_large_process_is_walked_again_only_once_it_has_grown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Growth counts from the smallest size since the last collection: a test session or a
+    build that stays large pays for one collection, not one per step."""
+    monkeypatch.setattr(memory, "COLLECT_AFTER_GROWTH_BYTES", 1_000)
+    # (resident before, resident after) for each step's release
+    sizes = [(5_000, 4_000), (4_500, 4_200), (4_900, 4_800), (5_000, 4_100)]
+    sizes += [(4_500, 3_000), (3_900, 3_800), (4_000, 3_500)]
+    readings = iter(size for pair in sizes for size in pair)
+    monkeypatch.setattr(memory, "resident_bytes", lambda: next(readings))
+    release = memory.MemoryRelease()
+    assert [release() for _ in sizes] == [True, False, False, True, False, False, True]
+
+
+def test_unknown_size_always_collects(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(memory, "resident_bytes", lambda: None)
+    release = memory.MemoryRelease()
+    assert [release(), release()] == [True, True]
 
 
 def test_resident_memory_is_read_from_proc() -> None:
