@@ -21,9 +21,8 @@ from assets.sources import (
 )
 from pipeline.snapshots import read_verified
 
-# every parsed asset but the registry's waits for the gate: when the build's inputs are
-# those of the latest release, the gate yields nothing and all of them are skipped
-# (assets.inputs). The registry's tables come before it: raw_wikidata reads the networks.
+# every parsed asset waits for the gate: when the build's inputs are those of the latest
+# release, the gate yields nothing and all of them are skipped (assets.inputs)
 GATE = "build_inputs"
 
 
@@ -288,6 +287,7 @@ def registry_table_asset(table: str) -> dg.AssetsDefinition:
         name=f"parsed_registry__{table}",
         group_name="parsed",
         kinds={"pandas"},
+        deps=[GATE],
         description=f"The curated registry's {table}.csv: one row per line, as strings, "
         "with source, snapshot_id and source_row ('file line N') for provenance.",
     )

@@ -3,6 +3,7 @@ the live files into the snapshot store; a failed fetch keeps the last snapshot a
 the source stale instead of dropping it."""
 
 from dataclasses import replace
+from pathlib import Path
 
 import dagster as dg
 import pandas as pd
@@ -22,7 +23,7 @@ from assets.sources import (
 from pipeline.http import FetchError, contact
 from pipeline.inputs import newest_file
 from pipeline.resources import HttpResource, SnapshotStoreResource
-from pipeline.snapshots import utc_now
+from pipeline.snapshots import read_verified, utc_now
 
 
 class FetchConfig(dg.Config):
@@ -85,18 +86,27 @@ class RawWikidataConfig(FetchConfig):
     api_url: str = wikidata.API_URL
 
 
+def registry_networks(file: SourceFile) -> pd.DataFrame:
+    """The registry's networks.csv as the parsed layer reads it (a bad file fails alike)."""
+    content = read_verified(Path(file.path), file.sha256)
+    return registry.read_registry_table(content, "networks", file.file_name).frame
+
+
 @dg.asset(group_name="raw", kinds={"json"})
 def raw_wikidata(
     context: dg.AssetExecutionContext,
     config: RawWikidataConfig,
     snapshots: SnapshotStoreResource,
     http: HttpResource,
-    parsed_registry__networks: pd.DataFrame,
+    raw_registry: dict[str, SourceFile],
 ) -> dict[str, SourceFile | None]:
     """Wikidata's twinning statements, the members of the registry networks whose QID the
     registry gives, items named like each network, and every item they link, as one stored
     fetch (a zip of every response). In a refresh the fetch runs first; a failed fetch
-    keeps the last one, marked stale. With none stored, the build has no Wikidata rows."""
+    keeps the last one, marked stale. With none stored, the build has no Wikidata rows.
+
+    It reads the registry's networks itself, and only to fetch, so that the parsed registry
+    can wait for the build_inputs gate and a build that changes nothing skips it."""
     store = snapshots.store()
     stale = None
     outcome = "not asked (release job)"
@@ -113,7 +123,7 @@ def raw_wikidata(
                 tuple(n for n in (row.name, row.acronym) if isinstance(n, str) and n.strip()),
                 row.wikidata_qid if isinstance(row.wikidata_qid, str) else None,
             )
-            for row in parsed_registry__networks.itertuples(index=False)
+            for row in registry_networks(raw_registry["networks"]).itertuples(index=False)
         ]
         try:
             if contact() is None:

@@ -11,6 +11,7 @@ import dagster as dg
 import pandas as pd
 
 from assets import build, build_members, build_wikidata
+from assets.parsed import GATE
 from assets.sources import SourceFile
 from assets.sources.catalog import INFOS
 from pipeline.inputs import files_read
@@ -412,7 +413,7 @@ def cities(
     return dg.Output(frame, metadata=_table_metadata(frame))
 
 
-@dg.asset(group_name=CORE, kinds={"pandas"})
+@dg.asset(group_name=CORE, kinds={"pandas"}, deps=[GATE])
 def sources(
     raw_geonames: dict[str, SourceFile | None],
     raw_registry: dict[str, SourceFile],

@@ -227,3 +227,31 @@ def test_a_founded_year_in_words_is_rejected_naming_line_and_column() -> None:
     assert "c40" not in set(built.table["network_id"])
     assert len(built.table) == len(rows) - 2
     assert "about a hundred" in set(built.table["member_count_stated"])
+
+
+def test_a_refresh_asks_wikidata_about_the_networks_the_parsed_layer_reads(
+    tmp_path: Path,
+) -> None:
+    """raw_wikidata reads networks.csv itself (the parsed registry waits for the gate):
+    the same rows as the parsed layer, the same error for a bad file, and a file changed
+    since it was selected is refused."""
+    from assets.raw import registry_networks
+    from pipeline.snapshots import SnapshotCorruptError
+
+    networks = registry.select_files(REGISTRY)["networks"]
+    read = registry_networks(networks)
+    pd.testing.assert_frame_equal(read, parsed("networks"))
+    assert read.loc[read["network_id"] == "c40", "acronym"].tolist() == ["C40"]
+
+    folder = tmp_path / "registry"
+    folder.mkdir()
+    for path in REGISTRY.glob("*.csv"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    bad = folder / "networks.csv"
+    bad.write_text(bad.read_text(encoding="utf-8").replace("network_id", "id", 1))
+    with pytest.raises(ParseError, match=r"registry: networks\.csv, line 1: header differs"):
+        registry_networks(registry.select_files(folder)["networks"])
+    selected = registry.select_files(folder)["networks"]
+    bad.write_text("network_id\n")
+    with pytest.raises(SnapshotCorruptError, match=r"networks\.csv: sha256 is"):
+        registry_networks(selected)
