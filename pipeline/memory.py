@@ -33,8 +33,10 @@ def _malloc_trim() -> Callable[[int], int] | None:
 # A full collection walks every live object: about 0.1 s in a build before the resolver's
 # index is frozen (gc.freeze), 55 of them 3 to 5 s of a 30 s build, and more in a larger
 # process that lives on (a test session). So it runs only once the process has grown by
-# this much since the last one, which is when a finished step's tables are worth finding.
-COLLECT_AFTER_GROWTH_BYTES = 1 << 30
+# this much since the last one, which is when a finished step's tables are worth finding:
+# at 100 times the recorded sources nearly every step grows it by more, so each is
+# collected, while a test session's small builds seldom are.
+COLLECT_AFTER_GROWTH_BYTES = 256 << 20
 
 
 def resident_bytes() -> int | None:
