@@ -22,12 +22,20 @@ NOT_FOR_REDISTRIBUTION = (
 )
 
 
+def _rows_where(frame: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    """frame[keep], numbered from 0; the frame itself when it keeps every row, since a copy
+    of a large table would sit beside it in memory while the release is written."""
+    if keep.all() and frame.index.equals(pd.RangeIndex(len(frame))):
+        return frame
+    return frame[keep].reset_index(drop=True)
+
+
 def open_edition(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The tables without a row of a restricted source, and without the cities only such
     rows named (a city's presence would tell what the restricted source covers)."""
     kept = {
         name: (
-            frame[~frame["source"].isin(RESTRICTED)].reset_index(drop=True)
+            _rows_where(frame, ~frame["source"].isin(RESTRICTED))
             if "source" in frame.columns and name != "cities"
             else frame
         )
@@ -48,7 +56,7 @@ def open_edition(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         ]
     )
     cities = tables["cities"]
-    kept["cities"] = cities[cities["city_id"].isin(set(used))].reset_index(drop=True)
+    kept["cities"] = _rows_where(cities, cities["city_id"].isin(set(used)))
     return kept
 
 

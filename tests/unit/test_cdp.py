@@ -383,6 +383,28 @@ def test_the_open_edition_leaves_restricted_rows_and_the_cities_only_they_name_o
     assert kept["commitments"]["source"].tolist() == ["net_zero_tracker"]
     assert kept["city_emissions"].empty
     assert kept["network_qid_review"].equals(tables["network_qid_review"])
+    # a table with no restricted row is not copied
+    assert kept["memberships"] is tables["memberships"]
+    assert kept["commitments"] is not tables["commitments"]
+
+
+def test_the_open_edition_numbers_what_it_keeps_from_0() -> None:
+    """A table that keeps every row is kept whole only when already numbered from 0."""
+    memberships = pd.DataFrame({"city_id": ["gn:1"], "source": ["registry"]})
+    tables = {
+        "cities": pd.DataFrame({"city_id": ["gn:1"], "source": ["geonames"]}, index=[5]),
+        "networks": pd.DataFrame({"network_id": ["c40"], "hq_city_id": [None]}),
+        "memberships": memberships,
+        "agreements": pd.DataFrame({"city_a_id": [], "city_b_id": [], "source": []}),
+        **{
+            name: pd.DataFrame({"city_id": [], "source": []})
+            for name in ("commitments", "assessments", "city_emissions", "city_ids")
+        },
+    }
+    kept = open_edition(tables)
+    assert kept["cities"].index.tolist() == [0]
+    assert kept["cities"]["city_id"].tolist() == ["gn:1"]
+    assert kept["memberships"] is memberships
 
 
 def test_the_attribution_file_names_each_source_and_marks_a_full_edition() -> None:
