@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import math
 import os
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from time import perf_counter
 
 import pyarrow as pa
 
@@ -30,12 +32,14 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
-# A full collection walks every live object: about 0.1 s in a build before the resolver's
-# index is frozen (gc.freeze), 55 of them 3 to 5 s of a 30 s build, and more in a larger
-# process that lives on (a test session). So it runs only once the process has grown by
-# this much since the last one, which is when a finished step's tables are worth finding:
-# at 100 times the recorded sources nearly every step grows it by more, so each is
-# collected, while a test session's small builds seldom are.
+# A full collection walks every live object. In a build that is a few hundredths of a
+# second once the resolver's index is frozen (gc.freeze), so it runs after every step: at
+# 100 times the recorded sources each step leaves gigabytes only a collection frees. In a
+# process full of objects it costs more (about 0.1 s in a build before the freeze, more in
+# a test session, 55 steps a build); there it runs only once the process has grown by
+# COLLECT_AFTER_GROWTH_BYTES since the last one, when a finished step's tables are worth
+# finding.
+CHEAP_COLLECTION_SECONDS = 0.05
 COLLECT_AFTER_GROWTH_BYTES = 256 << 20
 
 
@@ -49,23 +53,31 @@ def resident_bytes() -> int | None:
 
 
 class MemoryRelease:
-    """Remembers the smallest resident size since the last collection, so that a process
-    that is large but not growing is not walked again after every step."""
+    """Remembers what the last collection cost and the smallest resident size since, so
+    that a process where collecting is dear and which is not growing is not walked again
+    after every step."""
 
     def __init__(self) -> None:
         self.low = 0
+        self.cost = math.inf  # unknown until one is timed: growth decides the first
 
     def __call__(self) -> bool:
-        """Collect cyclic garbage if the process has grown by COLLECT_AFTER_GROWTH_BYTES
-        since the last collection (or its size is unknown), then return the memory freed
-        so far to the operating system; live data is untouched. Say whether it collected.
-        A finished step's context refers to itself and holds the step's outputs, so
-        without a collection its tables wait for the cyclic collector, which in a long
-        step may not run for many steps."""
+        """Collect cyclic garbage if the last collection was cheap, or the process has
+        grown by COLLECT_AFTER_GROWTH_BYTES since it (or its size is unknown); then return
+        the memory freed so far to the operating system. Live data is untouched. Say
+        whether it collected. A finished step's context refers to itself and holds the
+        step's outputs, so without a collection its tables wait for the cyclic collector,
+        which in a long step may not run for many steps."""
         resident = resident_bytes()
-        collect = resident is None or resident - self.low >= COLLECT_AFTER_GROWTH_BYTES
+        collect = (
+            resident is None
+            or self.cost <= CHEAP_COLLECTION_SECONDS
+            or resident - self.low >= COLLECT_AFTER_GROWTH_BYTES
+        )
         if collect:
+            start = perf_counter()
             gc.collect()
+            self.cost = perf_counter() - start
         pa.default_memory_pool().release_unused()
         trim = _malloc_trim()
         if trim is not None:

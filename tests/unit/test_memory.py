@@ -90,6 +90,7 @@ def test_a_large_process_is_walked_again_only_once_it_has_grown(
     """Growth counts from the smallest size since the last collection: a test session or a
     build that stays large pays for one collection, not one per step."""
     monkeypatch.setattr(memory, "COLLECT_AFTER_GROWTH_BYTES", 1_000)
+    monkeypatch.setattr(memory, "CHEAP_COLLECTION_SECONDS", -1.0)  # never cheap here
     # (resident before, resident after) for each step's release
     sizes = [(5_000, 4_000), (4_500, 4_200), (4_900, 4_800), (5_000, 4_100)]
     sizes += [(4_500, 3_000), (3_900, 3_800), (4_000, 3_500)]
@@ -97,6 +98,21 @@ def test_a_large_process_is_walked_again_only_once_it_has_grown(
     monkeypatch.setattr(memory, "resident_bytes", lambda: next(readings))
     release = memory.MemoryRelease()
     assert [release() for _ in sizes] == [True, False, False, True, False, False, True]
+
+
+def test_collecting_after_every_step_while_it_is_cheap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build whose collections are cheap (its index frozen) collects after every step,
+    whatever its growth; once one is dear, only growth brings the next."""
+    monkeypatch.setattr(memory, "COLLECT_AFTER_GROWTH_BYTES", 1_000)
+    sizes = [(5_000, 5_000)] * 5 + [(6_000, 5_000)]
+    readings = iter(size for pair in sizes for size in pair)
+    monkeypatch.setattr(memory, "resident_bytes", lambda: next(readings))
+    # each collection's (start, end): 0.01 s, 0.01 s, 0.5 s, then 0.01 s
+    clock = iter([0.0, 0.01, 1.0, 1.01, 2.0, 2.5, 3.0, 3.01])
+    monkeypatch.setattr(memory, "perf_counter", lambda: next(clock))
+    release = memory.MemoryRelease()
+    assert [release() for _ in sizes] == [True, True, True, False, False, True]
+    assert release.cost == pytest.approx(0.01)
 
 
 def test_unknown_size_always_collects(monkeypatch: pytest.MonkeyPatch) -> None:
